@@ -1,0 +1,152 @@
+//! Typed provider errors: every variant tells the caller what to do next.
+//!
+//! Messages quote what the API said (sanitized, length-capped) but never a key or token: providers
+//! build these from response bodies and status codes only, and `Secret` has no way to print itself.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use crate::domain::ProviderKind;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProviderError {
+    #[error("{provider}: unauthorized ({message}); check the key in {}", .provider.key_env_var())]
+    Unauthorized {
+        provider: ProviderKind,
+        message: String,
+    },
+    #[error(
+        "{provider}: out of credits or quota ({message}); top up the account or switch provider"
+    )]
+    QuotaExhausted {
+        provider: ProviderKind,
+        message: String,
+    },
+    #[error("{provider}: rate limited{}", retry_hint(*.retry_after))]
+    RateLimited {
+        provider: ProviderKind,
+        /// How long to wait before retrying, when the API said (Retry-After or x-rate-limit-reset).
+        retry_after: Option<Duration>,
+        /// The absolute reset time, when the API gave one.
+        reset_at: Option<DateTime<Utc>>,
+    },
+    #[error("{provider}: {what} not found")]
+    NotFound {
+        provider: ProviderKind,
+        what: String,
+    },
+    #[error("{provider}: {what} is suspended")]
+    Suspended {
+        provider: ProviderKind,
+        what: String,
+    },
+    #[error("{provider}: {what} is protected; only approved followers can see its media")]
+    Protected {
+        provider: ProviderKind,
+        what: String,
+    },
+    #[error("{provider}: request rejected ({message})")]
+    InvalidRequest {
+        provider: ProviderKind,
+        message: String,
+    },
+    #[error("{provider}: upstream failure{} ({message}); try again later", status_hint(*.status))]
+    Upstream {
+        provider: ProviderKind,
+        status: Option<u16>,
+        message: String,
+    },
+    #[error("{provider}: network error ({message}); check the connection and try again")]
+    Network {
+        provider: ProviderKind,
+        message: String,
+    },
+    #[error("{provider}: request timed out; try again")]
+    Timeout { provider: ProviderKind },
+    #[error("{provider}: unexpected response ({detail})")]
+    BadResponse {
+        provider: ProviderKind,
+        detail: String,
+    },
+    #[error("{provider}: {message}")]
+    Config {
+        provider: ProviderKind,
+        message: String,
+    },
+}
+
+fn retry_hint(after: Option<Duration>) -> String {
+    match after {
+        Some(d) => format!("; retry in {}s", d.as_secs().max(1)),
+        None => "; wait a minute and retry".into(),
+    }
+}
+
+fn status_hint(status: Option<u16>) -> String {
+    status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+}
+
+impl ProviderError {
+    pub fn provider(&self) -> ProviderKind {
+        match self {
+            Self::Unauthorized { provider, .. }
+            | Self::QuotaExhausted { provider, .. }
+            | Self::RateLimited { provider, .. }
+            | Self::NotFound { provider, .. }
+            | Self::Suspended { provider, .. }
+            | Self::Protected { provider, .. }
+            | Self::InvalidRequest { provider, .. }
+            | Self::Upstream { provider, .. }
+            | Self::Network { provider, .. }
+            | Self::Timeout { provider }
+            | Self::BadResponse { provider, .. }
+            | Self::Config { provider, .. } => *provider,
+        }
+    }
+
+    /// Whether repeating the same request may succeed: rate limits, 5xx and transport faults.
+    /// Auth, credit, validation and not-found errors never are: retrying them only burns money.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited { .. }
+                | Self::Upstream { .. }
+                | Self::Network { .. }
+                | Self::Timeout { .. }
+        )
+    }
+
+    /// The `xmedia dump` exit status for this error (see README).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Config { .. } => 2,
+            Self::Unauthorized { .. } | Self::QuotaExhausted { .. } => 3,
+            Self::RateLimited { .. } => 4,
+            _ => 5,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_to_do() {
+        let e = ProviderError::Unauthorized {
+            provider: ProviderKind::Xapi,
+            message: "Unauthorized".into(),
+        };
+        assert!(e.to_string().contains("XMEDIA_XAPI_TOKEN"), "{e}");
+        let e = ProviderError::RateLimited {
+            provider: ProviderKind::Keyapi,
+            retry_after: Some(Duration::from_secs(42)),
+            reset_at: None,
+        };
+        assert_eq!(e.to_string(), "keyapi: rate limited; retry in 42s");
+        assert!(e.is_retryable());
+        assert_eq!(e.exit_code(), 4);
+    }
+}
