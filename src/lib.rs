@@ -3,10 +3,18 @@
 //! The library holds everything; `main.rs` only parses the command line and dispatches, so tests
 //! and benchmarks drive the same code the binary runs.
 
+pub mod cli;
+pub mod config;
+pub mod demo;
 pub mod domain;
+pub mod dump;
 pub mod error;
 pub mod http;
+pub mod logging;
 pub mod provider;
+pub mod retry;
 pub mod sanitize;
 pub mod secret;
+pub mod setup;
+pub mod source;
 pub mod testing;

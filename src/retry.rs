@@ -1,0 +1,79 @@
+//! When to try a failed request again, shared by `dump` and the TUI pager.
+//!
+//! Only errors that may succeed on a second try are retried (rate limits, 5xx, transport faults);
+//! a bounded number of times; with exponential backoff and jitter so many clients do not retry in
+//! lockstep; and a rate limit's own `Retry-After` is honoured instead of guessing.
+
+use std::time::Duration;
+
+use crate::error::ProviderError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub base: Duration,
+    pub max: Duration,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+            max_retries: 4,
+        }
+    }
+}
+
+impl Backoff {
+    /// The wait before retry number `retry` (0-based) after `error`, or `None` to give up.
+    /// `jitter` in `[0, 1)` spreads the wait over ±25 %; pass `fastrand::f64()` in production.
+    pub fn delay(&self, retry: u32, error: &ProviderError, jitter: f64) -> Option<Duration> {
+        if !error.is_retryable() || retry >= self.max_retries {
+            return None;
+        }
+        if let ProviderError::RateLimited {
+            retry_after: Some(after),
+            ..
+        } = error
+        {
+            return Some(*after);
+        }
+        let exp = self.base.saturating_mul(1u32 << retry.min(16));
+        let exp = exp.min(self.max);
+        let factor = 0.75 + 0.5 * jitter.clamp(0.0, 1.0);
+        Some(exp.mul_f64(factor).max(Duration::from_millis(100)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ProviderKind::Keyapi;
+
+    #[test]
+    fn grows_exponentially_is_bounded_and_skips_fatal_errors() {
+        let b = Backoff::default();
+        let e = ProviderError::Upstream {
+            provider: Keyapi,
+            status: Some(503),
+            message: "x".into(),
+        };
+        assert_eq!(b.delay(0, &e, 0.5), Some(Duration::from_secs(1)));
+        assert_eq!(b.delay(2, &e, 0.5), Some(Duration::from_secs(4)));
+        assert_eq!(b.delay(1, &e, 0.0), Some(Duration::from_millis(1500)));
+        assert_eq!(b.delay(4, &e, 0.5), None);
+        let fatal = ProviderError::Unauthorized {
+            provider: Keyapi,
+            message: "x".into(),
+        };
+        assert_eq!(b.delay(0, &fatal, 0.5), None);
+        let limited = ProviderError::RateLimited {
+            provider: Keyapi,
+            retry_after: Some(Duration::from_secs(30)),
+            reset_at: None,
+        };
+        assert_eq!(b.delay(0, &limited, 0.9), Some(Duration::from_secs(30)));
+    }
+}
