@@ -948,3 +948,33 @@ async fn lookup_errors_map_too() {
         .expect_err("503");
     assert!(matches!(e, ProviderError::Upstream { .. }), "{e:?}");
 }
+
+#[tokio::test]
+async fn forbidden_about_the_user_is_protected_or_suspended_not_unauthorized() {
+    let e = error_for(Reply::json(
+        403,
+        r#"{"title":"Authorization Error","detail":"Sorry, you are not authorized to see the user with id: [42].","resource_type":"user","type":"https://api.twitter.com/2/problems/not-authorized-for-resource"}"#,
+    ))
+    .await;
+    assert!(matches!(e, ProviderError::Protected { .. }), "{e:?}");
+    let e = error_for(Reply::json(
+        403,
+        r#"{"title":"Forbidden","detail":"User has been suspended: [42].","resource_type":"user","type":"https://api.twitter.com/2/problems/resource-not-found"}"#,
+    ))
+    .await;
+    assert!(matches!(e, ProviderError::Suspended { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_body_echoing_the_key_is_redacted() {
+    let e = error_for(Reply::json(
+        400,
+        format!(r#"{{"title":"Invalid Request","detail":"bad token {SENTINEL}"}}"#),
+    ))
+    .await;
+    assert!(matches!(e, ProviderError::InvalidRequest { .. }), "{e:?}");
+    let e = error_for(Reply::text(500, format!("oops {SENTINEL}"))).await;
+    assert!(matches!(e, ProviderError::Upstream { .. }), "{e:?}");
+    let e = error_for(Reply::text(200, format!("not json {SENTINEL}"))).await;
+    assert!(matches!(e, ProviderError::BadResponse { .. }), "{e:?}");
+}

@@ -137,9 +137,9 @@ impl Provider for XApi {
         let path = format!("/2/users/by/username/{encoded}");
         let resp = self.get(&path, &[("user.fields", USER_FIELDS)]).await?;
         if !resp.is_success() {
-            return Err(map_status(&resp, &label));
+            return Err(map_status(&resp, &label, self.config.key.expose()));
         }
-        let body: UserResponse = parse_json(&resp)?;
+        let body: UserResponse = parse_json(&resp, self.config.key.expose())?;
         match body.data {
             Some(user) => {
                 let profile = to_profile(&user, Some(handle));
@@ -176,9 +176,9 @@ impl Provider for XApi {
         let path = format!("/2/users/{id}/tweets");
         let resp = self.get(&path, &query).await?;
         if !resp.is_success() {
-            return Err(map_status(&resp, &label));
+            return Err(map_status(&resp, &label, self.config.key.expose()));
         }
-        let body: TweetsResponse = parse_json(&resp)?;
+        let body: TweetsResponse = parse_json(&resp, self.config.key.expose())?;
         let page = build_page(
             body,
             &id,
@@ -195,16 +195,31 @@ impl Provider for XApi {
     }
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(resp: &Response) -> Result<T, ProviderError> {
+fn parse_json<T: serde::de::DeserializeOwned>(
+    resp: &Response,
+    key: &str,
+) -> Result<T, ProviderError> {
     serde_json::from_slice(&resp.body).map_err(|e| ProviderError::BadResponse {
         provider: KIND,
-        detail: format!(
-            "HTTP {} body is not the expected JSON ({}): {}",
-            resp.status,
-            e.classify_str(),
-            resp.snippet()
+        detail: redact(
+            format!(
+                "HTTP {} body is not the expected JSON ({}): {}",
+                resp.status,
+                e.classify_str(),
+                resp.snippet()
+            ),
+            key,
         ),
     })
+}
+
+/// Belt and braces: should a server ever echo the token back, it still never reaches a message.
+fn redact(s: String, key: &str) -> String {
+    if key.len() >= 4 && s.contains(key) {
+        s.replace(key, "***")
+    } else {
+        s
+    }
 }
 
 trait ClassifyStr {
@@ -309,27 +324,10 @@ fn user_error(errors: &[ApiError], what: &str) -> Option<ProviderError> {
 }
 
 /// Maps a non-2xx response to a typed error from its status and (problem-details) body.
-fn map_status(resp: &Response, what: &str) -> ProviderError {
+fn map_status(resp: &Response, what: &str, key: &str) -> ProviderError {
     let status = resp.status;
     let problem: Option<ProblemBody> = serde_json::from_slice(&resp.body).ok();
-    let message = match &problem {
-        Some(p) if p.problem.title.is_some() || p.problem.detail.is_some() => {
-            let mut m = describe(&p.problem);
-            if let Some(first) = p.errors.first() {
-                m = http::snippet(&format!("{m}; {}", describe(first)));
-            }
-            m
-        }
-        Some(p) if !p.errors.is_empty() => describe(&p.errors[0]),
-        _ => {
-            let s = resp.snippet();
-            if s.is_empty() {
-                format!("HTTP {status}")
-            } else {
-                s
-            }
-        }
-    };
+    let message = redact(message_of(resp, problem.as_ref()), key);
     let haystack = match &problem {
         Some(p) => format!(
             "{} {} {} {}",
@@ -347,6 +345,12 @@ fn map_status(resp: &Response, what: &str) -> ProviderError {
         || haystack.contains("creditsdepleted")
         || haystack.contains("credits-depleted")
         || haystack.contains("credits depleted");
+    // A 403 about the user itself (suspended, protected) rather than about the client.
+    if status == 403
+        && let Some(e) = problem.as_ref().and_then(user_problem)
+    {
+        return classify_user_error(e, what);
+    }
     match status {
         402 => ProviderError::QuotaExhausted {
             provider: KIND,
@@ -375,6 +379,43 @@ fn map_status(resp: &Response, what: &str) -> ProviderError {
             provider: KIND,
             detail: format!("unexpected HTTP {status}: {message}"),
         },
+    }
+}
+
+/// The part of a 403 problem body that is about a user resource, if any.
+fn user_problem(p: &ProblemBody) -> Option<&ApiError> {
+    let about_user = |e: &ApiError| {
+        e.resource_type.as_deref() == Some("user")
+            || e.kind
+                .as_deref()
+                .is_some_and(|k| k.contains("not-authorized-for-resource"))
+    };
+    if about_user(&p.problem) {
+        Some(&p.problem)
+    } else {
+        p.errors.iter().find(|e| about_user(e))
+    }
+}
+
+fn message_of(resp: &Response, problem: Option<&ProblemBody>) -> String {
+    let status = resp.status;
+    match problem {
+        Some(p) if p.problem.title.is_some() || p.problem.detail.is_some() => {
+            let mut m = describe(&p.problem);
+            if let Some(first) = p.errors.first() {
+                m = http::snippet(&format!("{m}; {}", describe(first)));
+            }
+            m
+        }
+        Some(p) if !p.errors.is_empty() => describe(&p.errors[0]),
+        _ => {
+            let s = resp.snippet();
+            if s.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                s
+            }
+        }
     }
 }
 
