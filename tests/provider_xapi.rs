@@ -978,3 +978,14 @@ async fn a_body_echoing_the_key_is_redacted() {
     let e = error_for(Reply::text(200, format!("not json {SENTINEL}"))).await;
     assert!(matches!(e, ProviderError::BadResponse { .. }), "{e:?}");
 }
+
+#[tokio::test]
+async fn non_numeric_user_id_is_rejected_without_a_request() {
+    let (server, p) = provider(false).await;
+    let e = p
+        .fetch_page(&UserRef::id("../by/username/x"), None)
+        .await
+        .expect_err("invalid id");
+    assert!(matches!(e, ProviderError::InvalidRequest { .. }), "{e:?}");
+    assert!(server.requests().is_empty());
+}

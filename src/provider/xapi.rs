@@ -23,12 +23,12 @@ use wire::{ApiError, ProblemBody, TweetsResponse, UserResponse, WMedia, WTweet, 
 const KIND: ProviderKind = ProviderKind::Xapi;
 
 /// Every user field the `Profile` model can hold.
-pub const USER_FIELDS: &str = "id,name,username,public_metrics,affiliation,verified,verified_type,\
+const USER_FIELDS: &str = "id,name,username,public_metrics,affiliation,verified,verified_type,\
 profile_image_url,profile_banner_url,description,location,created_at,protected";
-pub const TWEET_FIELDS: &str = "id,text,created_at,lang,public_metrics,entities,attachments,\
+const TWEET_FIELDS: &str = "id,text,created_at,lang,public_metrics,entities,attachments,\
 referenced_tweets,in_reply_to_user_id,possibly_sensitive,author_id,note_tweet";
-pub const MEDIA_FIELDS: &str = "media_key,type,url,preview_image_url,width,height,alt_text,duration_ms,variants,public_metrics";
-pub const EXPANSIONS: &str = "attachments.media_keys,referenced_tweets.id,\
+const MEDIA_FIELDS: &str = "media_key,type,url,preview_image_url,width,height,alt_text,duration_ms,variants,public_metrics";
+const EXPANSIONS: &str = "attachments.media_keys,referenced_tweets.id,\
 referenced_tweets.id.attachments.media_keys,author_id";
 
 #[derive(Debug, Clone)]
@@ -85,6 +85,13 @@ impl XApi {
     /// The numeric id for `user`, looking the handle up (once per instance) when only it is set.
     async fn user_id(&self, user: &UserRef) -> Result<String, ProviderError> {
         if let Some(id) = user.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            // The id goes into the path: anything but digits could change the request.
+            if !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ProviderError::InvalidRequest {
+                    provider: KIND,
+                    message: format!("{:?} is not a numeric X user id", http::snippet(id)),
+                });
+            }
             return Ok(id.to_string());
         }
         let handle = user
