@@ -212,7 +212,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(
             format!(
                 "HTTP {} body is not the expected JSON ({}): {}",
                 resp.status,
-                e.classify_str(),
+                json_failure(&e),
                 resp.snippet()
             ),
             key,
@@ -229,18 +229,12 @@ fn redact(s: String, key: &str) -> String {
     }
 }
 
-trait ClassifyStr {
-    fn classify_str(&self) -> &'static str;
-}
-
-impl ClassifyStr for serde_json::Error {
-    fn classify_str(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "read error",
-            serde_json::error::Category::Syntax => "malformed JSON",
-            serde_json::error::Category::Data => "wrong shape",
-            serde_json::error::Category::Eof => "truncated JSON",
-        }
+fn json_failure(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "malformed JSON",
+        serde_json::error::Category::Data => "wrong shape",
+        serde_json::error::Category::Eof => "truncated JSON",
     }
 }
 
