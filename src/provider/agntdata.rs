@@ -832,7 +832,8 @@ fn map_error(resp: &Response, user: &UserRef) -> ProviderError {
         })
         .or_else(|| html_title(&resp.body))
         .or_else(|| {
-            (!looks_like_html(&resp.body))
+            // Plain text is quoted; JSON without a message and HTML without a title are not.
+            (body.is_none() && !looks_like_html(&resp.body))
                 .then(|| resp.snippet())
                 .filter(|s| !s.is_empty())
         })
