@@ -858,3 +858,40 @@ async fn malformed_and_wrongly_shaped_bodies_are_bad_responses() {
         assert!(!e.is_retryable());
     }
 }
+
+#[tokio::test]
+async fn a_key_that_cannot_go_in_a_header_is_a_config_error() {
+    let server = ScriptedServer::start().await.expect("server");
+    let p = provider_with_key(&server, "SENTINEL-KEY-123 with space");
+    let err = p
+        .fetch_page(&UserRef::id("42"), None)
+        .await
+        .expect_err("bad key");
+    assert!(matches!(err, ProviderError::Config { .. }), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains(SENTINEL));
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn terminal_escapes_in_the_payload_are_removed() {
+    let server = ScriptedServer::start().await.expect("server");
+    let mut t = flat_tweet(11, "hi \u{1b}]52;c;SGVsbG8=\u{7}there");
+    t["extended_entities"] = json!({ "media": [
+        { "type": "photo\u{1b}[2J", "media_url_https": "https://pbs.twimg.com/media/x.jpg" },
+        { "type": "photo", "media_url_https": "https://pbs.twimg.com/media/y.jpg",
+          "ext_alt_text": "alt\u{1b}[31m red" }
+    ]});
+    t["user"]["name"] = json!("Evil\u{1b}[2J Name");
+    server.push(FIRST, Reply::json(200, wrap(json!([t]), None)));
+    let p = provider(&server);
+
+    let page = fetch(&p, &UserRef::id("42"), None).await;
+
+    let t = &page.tweets[0];
+    assert_eq!(t.text, "hi there");
+    assert_eq!(t.media.len(), 1, "the unknown media type is skipped");
+    assert_eq!(t.media[0].alt_text.as_deref(), Some("alt red"));
+    assert_eq!(t.author.name.as_deref(), Some("Evil Name"));
+    let profile = page.profile.expect("profile");
+    assert_eq!(profile.name.as_deref(), Some("Evil Name"));
+}
