@@ -457,6 +457,11 @@ async fn walks_three_pages_to_the_end() {
     let mut rt = flat_tweet(3, "RT @other: three");
     rt["retweet_status"] = flat_tweet(30, "three");
     rt["retweet_status"]["user"] = json!({ "user_id": "7", "username": "other" });
+    rt["retweet_status"]["views"] = Value::Null;
+    rt["retweet_status"]["favorite_count"] = json!(70);
+    rt["retweet_status"]["bookmark_count"] = json!(5);
+    // agntdata may leave the wrapper's media to the retweeted status.
+    rt["media_url"] = json!([]);
     server.push(
         NEXT,
         Reply::json(200, wrap(json!([flat_tweet(2, "two"), rt]), Some("T2"))),
@@ -496,7 +501,18 @@ async fn walks_three_pages_to_the_end() {
         }
         if pages == 2 {
             assert!(!page.tweets[0].is_retweet);
-            assert!(page.tweets[1].is_retweet);
+            let rt = &page.tweets[1];
+            assert!(rt.is_retweet);
+            assert_eq!(rt.author.handle.as_deref(), Some("walker"));
+            assert_eq!(rt.text, "RT @other: three");
+            assert_eq!(
+                rt.media[0].url.as_deref(),
+                Some("https://pbs.twimg.com/media/P30.jpg?format=jpg")
+            );
+            // The original's counts, the wrapper's where the original has none.
+            assert_eq!(rt.metrics.likes, Some(70));
+            assert_eq!(rt.metrics.bookmarks, Some(5));
+            assert_eq!(rt.metrics.views, Some(1234));
         }
         match page.next_cursor {
             Some(c) => cursor = Some(c),

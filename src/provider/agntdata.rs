@@ -335,6 +335,18 @@ fn metrics_of(s: &wire::Status) -> Metrics {
     }
 }
 
+/// `first`'s counts, with `fallback`'s where `first` has none.
+fn prefer(first: Metrics, fallback: Metrics) -> Metrics {
+    Metrics {
+        likes: first.likes.or(fallback.likes),
+        retweets: first.retweets.or(fallback.retweets),
+        replies: first.replies.or(fallback.replies),
+        quotes: first.quotes.or(fallback.quotes),
+        bookmarks: first.bookmarks.or(fallback.bookmarks),
+        views: first.views.or(fallback.views),
+    }
+}
+
 /// Maps one status. `top` is false for a quoted or retweeted status, whose own nested statuses
 /// are not followed (the app shows one level).
 fn tweet_from(s: &wire::Status, top: bool) -> Option<Tweet> {
@@ -398,7 +410,7 @@ fn tweet_from(s: &wire::Status, top: bool) -> Option<Tweet> {
             } else {
                 own_media
             },
-            rt.metrics,
+            prefer(rt.metrics, metrics_of(s)),
             s.possibly_sensitive.or(rt.sensitive),
             if text.is_empty() {
                 match rt.author.handle.as_deref() {
