@@ -1,0 +1,188 @@
+//! The thin async loop around the pure `App`: turn terminal events, task results and ticks into
+//! `Msg`s, run the `Effect`s `update` asks for as tokio tasks, and draw once per wake when
+//! something changed. Idle means no wake-ups, no redraws, no bytes to the terminal.
+//!
+//! ```text
+//!  terminal events ─┐  (biased: input first)
+//!  task results ────┼─> Msg ─> App::update ─> Vec<Effect> ─> spawn tasks ─> Msg (back in)
+//!  tick (if busy) ──┘                 │
+//!                                     └─> dirty? ─> ui::draw (once per wake)
+//! ```
+
+use std::io::Write;
+use std::time::Duration;
+
+use chrono::Utc;
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc;
+
+use crate::app::App;
+use crate::effect::Effect;
+use crate::msg::Msg;
+use crate::source::Source;
+
+/// What the effect executor needs from the outside world.
+pub struct Deps {
+    pub source: Source,
+    /// A command to open URLs with instead of the system opener (config `opener`).
+    pub opener: Option<String>,
+}
+
+/// Runs until the app quits, the input stream ends, or SIGTERM arrives.
+pub async fn run<B>(terminal: &mut Terminal<B>, app: &mut App, deps: Deps) -> std::io::Result<()>
+where
+    B: Backend + Write,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut events = EventStream::new();
+    let mut sigterm = terminate_signal();
+
+    let size = terminal.size().map_err(std::io::Error::other)?;
+    let mut pending = vec![Msg::Resized(size.width, size.height), Msg::Tick(Utc::now())];
+    let effects = app.start();
+    execute(effects, app, &deps, &tx, terminal);
+
+    loop {
+        for msg in pending.drain(..) {
+            let effects = app.update(msg);
+            execute(effects, app, &deps, &tx, terminal);
+        }
+        // Drain everything else that is already waiting before drawing once.
+        while let Ok(msg) = rx.try_recv() {
+            let effects = app.update(msg);
+            execute(effects, app, &deps, &tx, terminal);
+        }
+        if app.should_quit() {
+            break;
+        }
+        if app.take_dirty() {
+            let now = Utc::now();
+            terminal
+                .draw(|f| {
+                    crate::ui::draw(f, app, now);
+                })
+                .map_err(std::io::Error::other)?;
+        }
+        let tick = app.tick_interval();
+        let msg = tokio::select! {
+            biased;
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => match to_msg(ev) {
+                    Some(m) => m,
+                    None => continue,
+                },
+                // The terminal went away: nothing more to read or draw.
+                Some(Err(_)) | None => break,
+            },
+            Some(msg) = rx.recv() => msg,
+            _ = sleep_or_never(tick) => Msg::Tick(Utc::now()),
+            _ = sigterm.recv() => break,
+        };
+        pending.push(msg);
+    }
+    Ok(())
+}
+
+fn to_msg(ev: Event) -> Option<Msg> {
+    match ev {
+        // Press and repeat move the selection; release would move it twice.
+        Event::Key(k) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
+        Event::Mouse(m) => Some(Msg::Mouse(m)),
+        Event::Resize(w, h) => Some(Msg::Resized(w, h)),
+        _ => None,
+    }
+}
+
+async fn sleep_or_never(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A SIGTERM stream on unix; a stream that never fires elsewhere.
+fn terminate_signal() -> SignalStream {
+    SignalStream::new()
+}
+
+struct SignalStream {
+    #[cfg(unix)]
+    inner: Option<tokio::signal::unix::Signal>,
+}
+
+impl SignalStream {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            let inner =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            Self { inner }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some(s) = self.inner.as_mut() {
+            s.recv().await;
+            return;
+        }
+        std::future::pending::<()>().await
+    }
+}
+
+fn execute<B>(
+    effects: Vec<Effect>,
+    app: &mut App,
+    deps: &Deps,
+    tx: &mpsc::UnboundedSender<Msg>,
+    terminal: &mut Terminal<B>,
+) where
+    B: Backend + Write,
+{
+    let _ = app;
+    for effect in effects {
+        match effect {
+            Effect::FetchPage { req, cursor } => {
+                let source = deps.source.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let result = source.fetch(cursor.as_ref()).await;
+                    let _ = tx.send(Msg::RequestsSpent(source.requests_sent()));
+                    let _ = tx.send(match result {
+                        Ok(page) => Msg::PageLoaded { req, page },
+                        Err(error) => Msg::PageFailed { req, error },
+                    });
+                });
+            }
+            Effect::ScheduleRetry { req, after } => {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    let _ = tx.send(Msg::RetryDue { req });
+                });
+            }
+            Effect::OpenUrl(url) => {
+                let tx = tx.clone();
+                let opener = deps.opener.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = crate::opener::open_url(&url, opener.as_deref()) {
+                        let _ = tx.send(Msg::OpenFailed(e));
+                    }
+                });
+            }
+            Effect::CopyToClipboard(text) => {
+                let seq = crate::effect::osc52_sequence(&text);
+                let backend = terminal.backend_mut();
+                if let Err(e) = backend.write_all(seq.as_bytes()).and_then(|()| backend.flush()) {
+                    let _ = tx.send(Msg::CopyFailed(e.to_string()));
+                }
+            }
+            Effect::Quit => {}
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Runs the real `xmedia` binary in a pseudo-terminal and reads its screen through a vt100
+//! emulator, the way a user's terminal would.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+
+pub struct PtyApp {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl PtyApp {
+    pub fn spawn(args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Self {
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: cols * 8,
+                pixel_height: rows * 16,
+            })
+            .expect("open pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_xmedia"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        for var in ["XMEDIA_KEYAPI_KEY", "XMEDIA_AGNTDATA_KEY", "XMEDIA_XAPI_TOKEN", "TMUX"] {
+            cmd.env_remove(var);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).expect("spawn xmedia");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("reader");
+        let writer = pair.master.take_writer().expect("writer");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (p, r) = (parser.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                lock(&p).process(&buf[..n]);
+                lock(&r).extend_from_slice(&buf[..n]);
+            }
+        });
+        Self {
+            child,
+            writer,
+            parser,
+            raw,
+            _master: pair.master,
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write to pty");
+        self.writer.flush().expect("flush pty");
+    }
+
+    pub fn screen(&self) -> String {
+        lock(&self.parser).screen().contents()
+    }
+
+    pub fn raw(&self) -> Vec<u8> {
+        lock(&self.raw).clone()
+    }
+
+    /// Waits until `pred` holds for the screen text; returns it, or panics with the last screen
+    /// after `limit` (a liveness bound, not a speed assertion).
+    pub fn wait_for(&self, what: &str, limit: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if start.elapsed() > limit {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn wait_text(&self, text: &str, limit: Duration) -> String {
+        self.wait_for(text, limit, |s| s.contains(text))
+    }
+
+    /// Waits for the process to end; `None` if it did not within `limit` (then it is killed).
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<u32> {
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                // Let the reader drain the last bytes.
+                std::thread::sleep(Duration::from_millis(100));
+                return Some(status.exit_code());
+            }
+            if start.elapsed() > limit {
+                let _ = self.child.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the terminal is back to normal: main screen, cursor visible, no mouse reporting.
+    pub fn terminal_restored(&self) -> bool {
+        let p = lock(&self.parser);
+        let s = p.screen();
+        !s.alternate_screen()
+            && !s.hide_cursor()
+            && s.mouse_protocol_mode() == vt100::MouseProtocolMode::None
+    }
+}
+
+impl Drop for PtyApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
