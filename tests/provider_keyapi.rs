@@ -636,6 +636,8 @@ async fn errors_map_to_typed_variants_without_the_key() {
             Reply::json(404, doc(404, "Not Found")),
             Want::NotFound,
         ),
+        ("503 empty", Reply::text(503, ""), Want::Upstream(Some(503))),
+        ("401 empty", Reply::text(401, ""), Want::Unauthorized),
         (
             "502 html",
             Reply::text(502, "<html><body>Bad Gateway</body></html>")

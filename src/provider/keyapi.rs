@@ -147,7 +147,8 @@ impl KeyApi {
                 .as_ref()
                 .and_then(|e| e.message.clone())
                 .filter(|m| !m.trim().is_empty())
-                .unwrap_or_else(|| body.to_string());
+                .or_else(|| Some(body.to_string()).filter(|b| !b.trim().is_empty()))
+                .unwrap_or_else(|| format!("HTTP {} with an empty body", resp.status));
             return Err(self.status_error(resp.status, &message, resp, what));
         }
 
@@ -592,7 +593,11 @@ fn map_media_item(item: wire::MediaItem, group_kind: Option<MediaKind>) -> Optio
     } else if poster.is_none() && variants.is_empty() {
         return None;
     }
-    let dims = item.original_info.or(item.sizes);
+    let has_size = |d: &wire::Dimensions| d.width.is_some() || d.height.is_some();
+    let dims = item
+        .original_info
+        .filter(has_size)
+        .or(item.sizes.filter(has_size));
     let (width, height) = dims
         .map(|d| {
             (
