@@ -546,6 +546,22 @@ async fn walks_three_pages_to_the_end() {
 }
 
 #[tokio::test]
+async fn envelope_without_code_is_accepted_leniently() {
+    let page = fetch_with(
+        Reply::json(200, fixture("usermedia_full_synthesized.json")),
+        "levelsio",
+    )
+    .await;
+    assert_eq!(page.tweets.len(), 1, "bare twitter-api45 body");
+    let body = format!(
+        r#"{{"data":{}}}"#,
+        fixture("usermedia_full_synthesized.json")
+    );
+    let page = fetch_with(Reply::json(200, body), "levelsio").await;
+    assert_eq!(page.tweets.len(), 1, "data without code");
+}
+
+#[tokio::test]
 async fn missing_author_falls_back_to_the_profile() {
     let body = json!({"code": 0, "message": "success", "data": {
         "timeline": [{"tweet_id": "7", "text": "x https://t.co/m", "author": {},

@@ -182,7 +182,9 @@ impl KeyApi {
                 }
                 envelope.data
             }
-            // No envelope at all, but the inner shape: accept it as the data itself.
+            // No `code`: take `data` if there is one, or the body itself when it already has the
+            // inner shape (an unwrapped twitter-api45 answer).
+            None if envelope.data.as_ref().is_some_and(Value::is_object) => envelope.data,
             None if value.get("timeline").is_some() => Some(value),
             None => return Err(bad_response("missing `code` and `data`")),
         };
