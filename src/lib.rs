@@ -3,10 +3,16 @@
 //! The library holds everything; `main.rs` only parses the command line and dispatches, so tests
 //! and benchmarks drive the same code the binary runs.
 
+pub mod action;
+pub mod app;
 pub mod domain;
+pub mod effect;
 pub mod error;
 pub mod http;
+pub mod keymap;
+pub mod msg;
 pub mod provider;
 pub mod sanitize;
 pub mod secret;
 pub mod testing;
+pub mod ui;
