@@ -26,7 +26,7 @@ pub use timeline::Timeline;
 
 #[derive(Debug, Clone)]
 pub struct AppConfig {
-    /// Fetch the next page when the selection is this many rows from the end. Holding `j`
+    /// Fetch the next page when at most this many rows are left below the selection. Holding `j`
     /// (~30 rows/s) against ~1 s of latency needs ~30; 40 leaves room.
     pub prefetch_threshold: usize,
     /// Automatic retries of a failing retryable request before waiting for `r`.
@@ -324,8 +324,12 @@ impl App {
     /// Keeps the selection on screen and prefetches when it nears the end.
     fn after_move(&mut self) -> Vec<Effect> {
         self.timeline.ensure_visible(self.list_height());
-        let near_end =
-            self.timeline.selected() + self.config.prefetch_threshold >= self.timeline.len();
+        // Rows left below the selection, compared with the threshold.
+        let below = self
+            .timeline
+            .len()
+            .saturating_sub(self.timeline.selected() + 1);
+        let near_end = self.timeline.is_empty() || below <= self.config.prefetch_threshold;
         if near_end {
             self.pager.fetch_next().into_iter().collect()
         } else {
