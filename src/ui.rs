@@ -133,6 +133,17 @@ pub(crate) mod theme {
     }
 }
 
+/// The error without its provider prefix (the status bar shows the provider) and without a
+/// static "retry in 42s" (the panes show a live countdown instead).
+pub(crate) fn short_error(e: &crate::error::ProviderError) -> String {
+    if let crate::error::ProviderError::RateLimited { .. } = e {
+        return "rate limited".into();
+    }
+    let full = e.to_string();
+    let prefix = format!("{}: ", e.provider());
+    full.strip_prefix(&prefix).unwrap_or(&full).to_string()
+}
+
 /// Spinner frame for `now` (turns while the runtime ticks).
 pub(crate) fn spinner(now: DateTime<Utc>) -> &'static str {
     const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];

@@ -125,7 +125,15 @@ pub fn wrap(s: &str, width: usize) -> Vec<String> {
                 used += sep + ww;
                 continue;
             }
-            if used > 0 {
+            if ww <= width {
+                // Fits on a line of its own: start one.
+                lines.push(std::mem::take(&mut line));
+                used = 0;
+            } else if used > 0 && used + 1 < width {
+                // Longer than any line (CJK runs, URLs): fill this line, then break by character.
+                line.push(' ');
+                used += 1;
+            } else if used > 0 {
                 lines.push(std::mem::take(&mut line));
                 used = 0;
             }

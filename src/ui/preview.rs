@@ -6,6 +6,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Widget};
+use unicode_width::UnicodeWidthStr;
 
 use super::format::{compact, duration_ms, full_date, one_line, relative_date, truncate, wrap};
 use super::header::fit;
@@ -126,10 +127,13 @@ fn details(tweet: &Tweet, now: DateTime<Utc>, width: usize) -> Vec<Line<'static>
     lines.push(author_line(tweet));
     let mut when = Vec::new();
     if let Some(at) = tweet.created_at {
-        when.push(Span::styled(
-            format!("{} ({})", full_date(at), relative_date(at, now)),
-            theme::dim(),
-        ));
+        // The relative age only where it adds something (within a week).
+        let text = if (now - at).num_days() < 7 {
+            format!("{} ({})", full_date(at), relative_date(at, now))
+        } else {
+            full_date(at)
+        };
+        when.push(Span::styled(text, theme::dim()));
     }
     if tweet.is_retweet {
         when.push(Span::styled("  ⟲ retweet", theme::accent()));
@@ -147,7 +151,7 @@ fn details(tweet: &Tweet, now: DateTime<Utc>, width: usize) -> Vec<Line<'static>
     if !metrics.is_empty() {
         lines.push(Line::raw(""));
         lines.extend(
-            wrap(&metrics, width)
+            wrap_items(&metrics, " · ", width)
                 .into_iter()
                 .map(|l| Line::styled(l, theme::dim())),
         );
@@ -214,8 +218,27 @@ fn media_lines(media: &[Media], width: usize, indent: &str) -> Vec<Line<'static>
     lines
 }
 
-/// `1,234 likes · 300 retweets · …`; unknown metrics left out.
-fn metrics_long(m: &Metrics) -> String {
+/// Joins `items` with `sep`, breaking lines only between items.
+fn wrap_items(items: &[String], sep: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for item in items {
+        if !line.is_empty() && line.width() + sep.width() + item.width() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push_str(sep);
+        }
+        line.push_str(&truncate(item, width));
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// `1,234 likes`, `300 retweets`, …; unknown metrics left out.
+fn metrics_long(m: &Metrics) -> Vec<String> {
     [
         (m.likes, "likes"),
         (m.retweets, "retweets"),
@@ -226,6 +249,5 @@ fn metrics_long(m: &Metrics) -> String {
     ]
     .into_iter()
     .filter_map(|(v, label)| v.map(|v| format!("{} {label}", compact(v))))
-    .collect::<Vec<_>>()
-    .join(" · ")
+    .collect()
 }

@@ -10,10 +10,9 @@ use unicode_width::UnicodeWidthStr;
 
 use super::format::{thousands, truncate};
 use super::header::fit;
-use super::{spinner, theme};
+use super::{short_error, spinner, theme};
 use crate::action::Action;
 use crate::app::{App, NoticeLevel, PagerState};
-use crate::error::ProviderError;
 
 pub struct StatusBar<'a> {
     app: &'a App,
@@ -47,7 +46,7 @@ impl<'a> StatusBar<'a> {
                 let text = match retry {
                     Some(r) => {
                         let secs = (r.at - self.now).num_seconds().max(0);
-                        format!("✗ {what} · retrying in {secs}s · {retry_key} now")
+                        format!("✗ {what} · retrying in {secs}s · {retry_key} to retry now")
                     }
                     None => format!("✗ {what} · press {retry_key} to retry"),
                 };
@@ -56,16 +55,6 @@ impl<'a> StatusBar<'a> {
         };
         Some(span)
     }
-}
-
-/// The error without its provider prefix (the bar shows the provider already).
-fn short_error(e: &ProviderError) -> String {
-    if let ProviderError::RateLimited { .. } = e {
-        return "rate limited".into();
-    }
-    let full = e.to_string();
-    let prefix = format!("{}: ", e.provider());
-    full.strip_prefix(&prefix).unwrap_or(&full).to_string()
 }
 
 impl Widget for StatusBar<'_> {
@@ -111,8 +100,15 @@ impl Widget for StatusBar<'_> {
             self.key(Action::ToggleHelp, "?")
         );
         let width = usize::from(area.width);
+        let left_natural: usize = left.iter().map(Span::width).sum();
+        // The left side matters more: shorten the right one before cutting the left.
+        let right = if left_natural + right.width() < width || width >= 100 {
+            right
+        } else {
+            format!("{} help ", self.key(Action::ToggleHelp, "?"))
+        };
         let right_w = right.width();
-        let show_right = width >= right_w + 30;
+        let show_right = width >= right_w + 20;
         let left_w = if show_right {
             width - right_w - 1
         } else {

@@ -6,10 +6,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
+use unicode_width::UnicodeWidthStr;
+
 use super::format::{compact, duration_ms, one_line, relative_date, truncate};
 use super::header::fit;
 use super::layout::inner;
-use super::{spinner, theme};
+use super::{short_error, spinner, theme};
 use crate::action::Action;
 use crate::app::timeline::{row_height, visible_offset};
 use crate::app::{App, PagerState};
@@ -98,10 +100,20 @@ impl TimelinePane<'_> {
                 theme::dim(),
             ),
             PagerState::Exhausted => Line::styled("  — end —", theme::dim()),
-            PagerState::Failed { error, .. } => Line::styled(
-                format!("  ✗ {error} · press {} to retry", self.retry_key()),
-                theme::error(),
-            ),
+            PagerState::Failed { error, retry, .. } => {
+                let key = self.retry_key();
+                let what = match retry {
+                    Some(r) => format!(
+                        "retrying in {}s · press {key} to retry now",
+                        (r.at - self.now).num_seconds().max(0)
+                    ),
+                    None => format!("press {key} to retry"),
+                };
+                Line::styled(
+                    format!("  ✗ {} · {what}", short_error(error)),
+                    theme::error(),
+                )
+            }
             PagerState::Idle { .. } => return None,
         };
         Some(fit(line, width))
@@ -154,8 +166,14 @@ pub fn row_lines(tweet: &Tweet, now: DateTime<Utc>, width: usize) -> Vec<Line<'s
     let mut first = vec![Span::raw(" ")];
     let mut used = 0;
     if tweet.is_retweet {
-        first.push(Span::styled("⟲ RT ", theme::accent()));
-        used += 5;
+        // Retweet text usually starts "RT @author:" already; do not say it twice.
+        let tag = if tweet.text.starts_with("RT @") {
+            "⟲ "
+        } else {
+            "⟲ RT "
+        };
+        first.push(Span::styled(tag, theme::accent()));
+        used += tag.chars().count();
     } else if tweet.reply_to.is_some() {
         first.push(Span::styled("↪ ", theme::accent()));
         used += 2;
@@ -178,10 +196,17 @@ pub fn row_lines(tweet: &Tweet, now: DateTime<Utc>, width: usize) -> Vec<Line<'s
         second.push(Span::styled(" · ", theme::dim()));
         second.push(Span::styled(media, theme::accent()));
     }
-    let metrics = metrics_compact(&tweet.metrics);
-    if !metrics.is_empty() {
-        second.push(Span::styled(" · ", theme::dim()));
-        second.push(Span::styled(metrics, theme::dim()));
+    // Whole metrics only: drop the ones that do not fit rather than cut a number.
+    let mut used: usize = second.iter().map(Span::width).sum::<usize>() + 1;
+    for (i, part) in metrics_compact(&tweet.metrics).into_iter().enumerate() {
+        let sep = if i == 0 { " · " } else { "  " };
+        let w = sep.width() + part.width();
+        if used + w > width {
+            break;
+        }
+        used += w;
+        second.push(Span::styled(sep, theme::dim()));
+        second.push(Span::styled(part, theme::dim()));
     }
     let mut lines = vec![Line::from(first), Line::from(second)];
 
@@ -228,8 +253,8 @@ pub fn media_marker(media: &[Media]) -> String {
     parts.join(" ")
 }
 
-/// `♥ 1.2K  ⇄ 300  ↩ 12  ❝ 4  ⚑ 9  1.2M views`; unknown metrics left out.
-pub fn metrics_compact(m: &Metrics) -> String {
+/// `♥ 1.2K`, `⇄ 300`, `↩ 12`, `❝ 4`, `⚑ 9`, `1.2M views`; unknown metrics left out.
+pub fn metrics_compact(m: &Metrics) -> Vec<String> {
     let mut parts = Vec::new();
     for (v, sym) in [
         (m.likes, "♥"),
@@ -245,5 +270,5 @@ pub fn metrics_compact(m: &Metrics) -> String {
     if let Some(v) = m.views {
         parts.push(format!("{} views", compact(v)));
     }
-    parts.join("  ")
+    parts
 }
