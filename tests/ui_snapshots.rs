@@ -291,3 +291,79 @@ proptest! {
         .unwrap();
     }
 }
+
+#[test]
+fn the_selected_row_is_highlighted_and_marked() {
+    let mut app = populated(120, 30, None);
+    app.update(key('j'));
+    let (term, _) = screen(&app, 120, 30);
+    let buf = term.backend().buffer();
+    // Tweet 2 starts on the third line of the list (header 3 + border 1 + one 2-line row).
+    let marker = &buf[(1, 6)];
+    assert_eq!(marker.symbol(), "▌");
+    assert_ne!(marker.style().bg, None);
+    assert_eq!(
+        buf[(40, 6)].style().bg,
+        marker.style().bg,
+        "the whole row is highlighted"
+    );
+    assert_eq!(buf[(1, 4)].symbol(), " ");
+    assert_ne!(buf[(40, 4)].style().bg, marker.style().bg);
+}
+
+#[test]
+fn the_selection_is_drawn_even_if_the_app_believes_in_another_size() {
+    let mut app = populated(200, 200, None);
+    app.update(key('G'));
+    let (term, _) = screen(&app, 80, 14);
+    let text: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(text.contains("Sunrise over the launch complex"), "{text}");
+}
+
+#[test]
+fn image_area_only_with_media_and_room() {
+    let app = populated(120, 34, None);
+    assert!(screen(&app, 120, 34).1.image_area.is_some());
+    assert_eq!(screen(&app, 120, 16).1.image_area, None, "too short");
+    assert_eq!(screen(&app, 80, 24).1.image_area, None, "no preview");
+    let mut app = new_app(120, 34);
+    app.update(Msg::Started);
+    let mut page = page_of(0..3, None);
+    page.tweets[0].media.clear();
+    app.update(Msg::PageLoaded {
+        req: RequestId(1),
+        page,
+    });
+    assert_eq!(screen(&app, 120, 34).1.image_area, None, "no media");
+}
+
+#[test]
+fn drawing_a_hundred_thousand_tweets_builds_only_the_window() {
+    let mut app = new_app(120, 40);
+    app.update(Msg::Started);
+    app.update(Msg::PageLoaded {
+        req: RequestId(1),
+        page: page_of(0..100_000, None),
+    });
+    app.update(key('G'));
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let start = std::time::Instant::now();
+    for _ in 0..20 {
+        app.update(key('k'));
+        term.draw(|f| {
+            ui::draw(f, &app, now());
+        })
+        .unwrap();
+    }
+    let per_frame = start.elapsed() / 20;
+    assert!(
+        per_frame < Duration::from_millis(50),
+        "{per_frame:?} per frame"
+    );
+}

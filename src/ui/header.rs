@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
+use unicode_width::UnicodeWidthStr;
 
 use super::format::{compact, one_line, truncate};
 use super::theme;
@@ -69,20 +70,38 @@ fn profile_lines(p: &Profile, width: usize) -> Vec<Line<'static>> {
         ));
     }
 
-    let mut stats = Vec::new();
-    for (n, label) in [
+    let counts: Vec<(String, &str)> = [
         (p.followers, "followers"),
         (p.following, "following"),
         (p.media_count, "media"),
         (p.tweets, "posts"),
-    ] {
-        if let Some(n) = n {
-            if !stats.is_empty() {
-                stats.push(Span::styled("  ·  ", theme::dim()));
-            }
-            stats.push(Span::styled(compact(n), theme::bold()));
-            stats.push(Span::styled(format!(" {label}"), theme::dim()));
+    ]
+    .into_iter()
+    .filter_map(|(n, label)| n.map(|n| (compact(n), label)))
+    .collect();
+    // Tighter separators before dropping a count; whole counts only.
+    let total = |sep: usize| -> usize {
+        counts
+            .iter()
+            .map(|(n, l)| n.len() + 1 + l.len())
+            .sum::<usize>()
+            + sep * counts.len().saturating_sub(1)
+    };
+    let sep = if total(5) <= width { "  ·  " } else { " · " };
+    let mut stats = Vec::new();
+    let mut used = 0;
+    for (n, label) in counts {
+        let sep_w = if stats.is_empty() { 0 } else { sep.width() };
+        let w = sep_w + n.len() + 1 + label.len();
+        if used + w > width {
+            break;
         }
+        used += w;
+        if !stats.is_empty() {
+            stats.push(Span::styled(sep, theme::dim()));
+        }
+        stats.push(Span::styled(n, theme::bold()));
+        stats.push(Span::styled(format!(" {label}"), theme::dim()));
     }
 
     let mut about = Vec::new();
@@ -97,7 +116,7 @@ fn profile_lines(p: &Profile, width: usize) -> Vec<Line<'static>> {
     {
         // The location goes first in the budget: it is short and the bio is what gets cut.
         let loc = format!("  📍 {loc}");
-        let loc_w = unicode_width::UnicodeWidthStr::width(loc.as_str());
+        let loc_w = loc.width();
         if let Some(bio) = about.pop() {
             let room = width.saturating_sub(loc_w);
             about.push(Span::raw(truncate(&bio.content, room)));
