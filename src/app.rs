@@ -3,6 +3,26 @@
 //! The runtime feeds every [`Msg`] to `update`, executes the returned [`Effect`]s, and draws with
 //! [`crate::ui::draw`] when [`App::take_dirty`] says something changed. It sends `Msg::Tick(now)`
 //! every [`App::tick_interval`] while that is `Some` (and none while idle).
+//!
+//! ```text
+//! let mut app = App::new(kind, config);
+//! app.update(Msg::Resized(w, h));
+//! app.update(Msg::Tick(Utc::now()));          // the clock, before anything can fail
+//! run(app.update(Msg::Started));              // -> FetchPage { req, cursor: None }
+//! loop {
+//!     select! (biased) { terminal event => Key/Mouse/Resized,
+//!                        task result    => PageLoaded/PageFailed/RetryDue/…,
+//!                        tick (only while app.tick_interval() is Some) => Tick(now) }
+//!     drain everything pending through app.update, collecting effects;
+//!     run effects:  FetchPage     -> provider task, answer PageLoaded/PageFailed { same req }
+//!                   ScheduleRetry -> sleep(after), then RetryDue { req }
+//!                   OpenUrl       -> `open` crate, OpenFailed(why) on error
+//!                   CopyToClipboard -> write effect::osc52_sequence(text), CopyFailed on error
+//!                   Quit          -> leave the loop (also app.should_quit())
+//!     if app.take_dirty() { terminal.draw(|f| drawn = ui::draw(f, &app, Utc::now())) }
+//!     // drawn.image_area is where the picture of app.selected_tweet() goes.
+//! }
+//! ```
 
 pub mod pager;
 pub mod timeline;

@@ -402,6 +402,22 @@ fn rate_limits_wait_as_told() {
 }
 
 #[test]
+fn rate_limits_without_retry_after_wait_for_the_reset() {
+    let mut app = loaded(100, page_of(0..10, Some("c1")));
+    let req = current_req(&app);
+    let (_, after) = scheduled(&app.update(Msg::PageFailed {
+        req,
+        error: ProviderError::RateLimited {
+            provider: ProviderKind::Keyapi,
+            retry_after: None,
+            reset_at: Some(now() + chrono::Duration::seconds(90)),
+        },
+    }))
+    .unwrap();
+    assert!(after >= Duration::from_secs(90) && after < Duration::from_millis(90_500));
+}
+
+#[test]
 fn manual_retry_supersedes_the_scheduled_one() {
     let mut app = loaded(100, page_of(0..10, Some("c1")));
     let req = current_req(&app);

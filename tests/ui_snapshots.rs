@@ -205,6 +205,21 @@ fn pane_preview() {
 }
 
 #[test]
+fn pane_preview_reply_gif_sensitive() {
+    let mut app = new_app(120, 30);
+    app.update(Msg::Started);
+    let mut page = fixture_page(None);
+    page.tweets[2].sensitive = Some(true);
+    app.update(Msg::PageLoaded {
+        req: RequestId(1),
+        page,
+    });
+    app.update(key('j'));
+    app.update(key('j'));
+    insta::assert_snapshot!(pane(48, 30, preview::PreviewPane::new(&app, now())));
+}
+
+#[test]
 fn pane_status() {
     let mut app = populated(120, 30, Some("c1"));
     app.update(Msg::RequestsSpent(12));

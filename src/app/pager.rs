@@ -255,7 +255,8 @@ impl Pager {
             ..
         } = error
         {
-            let hinted = retry_after.or_else(|| reset_at.and_then(|at| (at - now).to_std().ok()));
+            let hinted = retry_after
+                .or_else(|| reset_at.map(|at| (at - now).to_std().unwrap_or(Duration::ZERO)));
             // Past the reset, plus a little so we do not arrive a hair early.
             return hinted.unwrap_or(Duration::from_secs(60))
                 + Duration::from_millis(self.rng.u64(0..500));

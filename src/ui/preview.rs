@@ -13,7 +13,7 @@ use super::header::fit;
 use super::layout::inner;
 use super::theme;
 use crate::app::App;
-use crate::domain::{Media, Metrics, Tweet};
+use crate::domain::{Media, MediaKind, Metrics, Tweet};
 
 /// The preview needs this many inner rows before it gives some to a picture.
 const IMAGE_MIN_INNER_HEIGHT: u16 = 16;
@@ -97,7 +97,7 @@ fn placeholder(tweet: &Tweet, area: Rect, buf: &mut Buffer) {
         .or_else(|| tweet.quoted.as_ref().and_then(|q| q.media.first()));
     let label = match media {
         Some(m) => {
-            let mut s = m.kind.as_str().to_string();
+            let mut s = kind_label(m.kind).to_string();
             if let (Some(w), Some(h)) = (m.width, m.height) {
                 s.push_str(&format!(" {w}×{h}"));
             }
@@ -138,8 +138,18 @@ fn details(tweet: &Tweet, now: DateTime<Utc>, width: usize) -> Vec<Line<'static>
     if tweet.is_retweet {
         when.push(Span::styled("  ⟲ retweet", theme::accent()));
     }
+    if tweet.sensitive == Some(true) {
+        when.push(Span::styled("  ⚠ sensitive", theme::warning()));
+    }
     if let Some(to) = &tweet.reply_to {
-        when.push(Span::styled(format!("  ↪ reply to {to}"), theme::accent()));
+        // Providers give either the parent's author handle or only a tweet id.
+        let to = to.trim_start_matches('@');
+        let text = if to.is_empty() || to.bytes().all(|b| b.is_ascii_digit()) {
+            "  ↪ reply".to_string()
+        } else {
+            format!("  ↪ reply to @{to}")
+        };
+        when.push(Span::styled(text, theme::accent()));
     }
     if !when.is_empty() {
         lines.push(Line::from(when));
@@ -181,6 +191,14 @@ fn details(tweet: &Tweet, now: DateTime<Utc>, width: usize) -> Vec<Line<'static>
     lines
 }
 
+fn kind_label(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Photo => "photo",
+        MediaKind::Video => "video",
+        MediaKind::Gif => "GIF",
+    }
+}
+
 fn author_line(tweet: &Tweet) -> Line<'static> {
     let mut spans = Vec::new();
     if let Some(name) = tweet.author.name.as_deref().filter(|n| !n.is_empty()) {
@@ -196,7 +214,7 @@ fn author_line(tweet: &Tweet) -> Line<'static> {
 fn media_lines(media: &[Media], width: usize, indent: &str) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (i, m) in media.iter().enumerate() {
-        let mut head = format!("{indent}{}. {}", i + 1, m.kind.as_str());
+        let mut head = format!("{indent}{}. {}", i + 1, kind_label(m.kind));
         if let (Some(w), Some(h)) = (m.width, m.height) {
             head.push_str(&format!(" {w}×{h}"));
         }
