@@ -239,11 +239,11 @@ impl App {
                 self.after_move()
             }
             Msg::PageFailed { req, error } => match self.pager.fail(req, error, self.now) {
-                Some(effect) => {
+                pager::Failure::Stale => Vec::new(),
+                pager::Failure::Recorded { retry } => {
                     self.dirty = true;
-                    effect.into_iter().collect()
+                    retry.into_iter().collect()
                 }
-                None => Vec::new(),
             },
             Msg::RetryDue { req } => {
                 let effects: Vec<Effect> = self.pager.retry_due(req).into_iter().collect();

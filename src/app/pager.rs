@@ -47,6 +47,15 @@ pub struct ScheduledRetry {
     pub at: DateTime<Utc>,
 }
 
+/// What [`Pager::fail`] made of a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// For a request that is no longer current: ignored.
+    Stale,
+    /// Now `Failed`; `retry` is the `ScheduleRetry` to run, when an automatic retry is due.
+    Recorded { retry: Option<Effect> },
+}
+
 /// What an accepted answer was for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Accepted {
@@ -202,21 +211,15 @@ impl Pager {
         };
     }
 
-    /// Records a failure of the request in flight (stale failures are ignored and give `None`).
-    /// Returns the retry to schedule, if any.
-    pub fn fail(
-        &mut self,
-        req: RequestId,
-        error: ProviderError,
-        now: DateTime<Utc>,
-    ) -> Option<Option<Effect>> {
+    /// Records a failure of the request in flight.
+    pub fn fail(&mut self, req: RequestId, error: ProviderError, now: DateTime<Utc>) -> Failure {
         let (cursor, refresh) = match &self.state {
             PagerState::Loading {
                 req: current,
                 cursor,
                 refresh,
             } if *current == req => (cursor.clone(), *refresh),
-            _ => return None,
+            _ => return Failure::Stale,
         };
         self.failures += 1;
         let attempts = self.failures;
@@ -240,7 +243,7 @@ impl Pager {
             attempts,
             retry,
         };
-        Some(effect)
+        Failure::Recorded { retry: effect }
     }
 
     fn retry_delay(

@@ -143,3 +143,90 @@ pub fn rows_fitting(tweets: &[Tweet], offset: usize, height: u16) -> usize {
     }
     n
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::domain::{Author, Metrics};
+    use proptest::prelude::*;
+
+    fn tweet(id: usize, quoted: bool) -> Tweet {
+        Tweet {
+            id: id.to_string(),
+            url: Tweet::canonical_url(None, &id.to_string()),
+            created_at: None,
+            text: String::new(),
+            lang: None,
+            author: Author::default(),
+            metrics: Metrics::default(),
+            media: vec![],
+            quoted: quoted.then(|| Box::new(tweet(id + 1_000_000, false))),
+            reply_to: None,
+            is_retweet: false,
+            sensitive: None,
+        }
+    }
+
+    proptest! {
+        /// After any sequence of moves the selection is inside the window, and the window moved
+        /// no more than needed.
+        #[test]
+        fn selection_stays_visible(
+            quoted in proptest::collection::vec(any::<bool>(), 1..200),
+            moves in proptest::collection::vec(-60isize..60, 1..40),
+            height in 0u16..50,
+        ) {
+            let mut t = Timeline::default();
+            t.merge(quoted.iter().enumerate().map(|(i, q)| tweet(i, *q)).collect());
+            for m in moves {
+                let before = t.offset();
+                t.select_by(m);
+                t.ensure_visible(height);
+                let (sel, off) = (t.selected(), t.offset());
+                prop_assert!(off <= sel);
+                let used: u16 = t.tweets()[off..=sel].iter().map(row_height).sum();
+                prop_assert!(used <= height || off == sel, "{off}..={sel} takes {used} > {height}");
+                // Minimal scroll: either unchanged, or the selection is at an edge.
+                if off != before {
+                    let first_row = off == sel;
+                    let fits_from_prev = off > 0
+                        && t.tweets()[off - 1..=sel].iter().map(row_height).sum::<u16>() <= height;
+                    prop_assert!(first_row || !fits_from_prev || off < before);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn merge_dedups_within_and_across_pages() {
+        let mut t = Timeline::default();
+        assert_eq!(
+            t.merge(vec![tweet(1, false), tweet(1, false), tweet(2, false)]),
+            2
+        );
+        assert_eq!(t.merge(vec![tweet(2, false), tweet(3, false)]), 1);
+        assert_eq!(t.len(), 3);
+    }
+
+    #[test]
+    fn lines_map_to_rows() {
+        let mut t = Timeline::default();
+        t.merge(vec![tweet(0, false), tweet(1, true), tweet(2, false)]);
+        let at: Vec<Option<usize>> = (0..9).map(|l| t.index_at_line(l)).collect();
+        assert_eq!(
+            at,
+            [
+                Some(0),
+                Some(0),
+                Some(1),
+                Some(1),
+                Some(1),
+                Some(2),
+                Some(2),
+                None,
+                None
+            ]
+        );
+    }
+}
