@@ -28,7 +28,12 @@ impl Key {
                 mods.remove(KeyModifiers::SHIFT);
                 KeyCode::Char(c.to_uppercase().next().unwrap_or(c))
             }
+            // Terminals report shift-tab as BackTab (with or without SHIFT).
             KeyCode::BackTab => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::BackTab
+            }
+            KeyCode::Tab if mods.contains(KeyModifiers::SHIFT) => {
                 mods.remove(KeyModifiers::SHIFT);
                 KeyCode::BackTab
             }
@@ -286,6 +291,10 @@ mod tests {
         let err = Key::parse("hyper-x").unwrap_err().to_string();
         assert!(err.contains("\"hyper\""), "{err}");
         assert!(Key::parse("").is_err());
+        assert_eq!(
+            k("shift-tab"),
+            Key::new(KeyCode::BackTab, KeyModifiers::SHIFT)
+        );
     }
 
     #[test]
@@ -336,6 +345,10 @@ mod tests {
             .unwrap()
             .1;
         assert_eq!(quit_keys.len(), 3);
+
+        let bad_key = HashMap::from([("ctrl-nope".to_string(), Action::Quit)]);
+        let err = Keymap::with_overrides(&bad_key).unwrap_err().to_string();
+        assert!(err.contains("\"ctrl-nope\""), "{err}");
 
         let bad = HashMap::from([("x".to_string(), "explode".to_string())]);
         let err = Keymap::from_config(&bad).unwrap_err().to_string();

@@ -486,9 +486,23 @@ fn unsafe_links_become_an_error_notice() {
         assert_eq!(app.notice().unwrap().level, NoticeLevel::Error);
         app.update(key('j'));
     }
+    // Media links go through the same check.
+    let mut page = page_of(0..2, None);
+    page.tweets[0].media[0].url = Some("javascript:alert(1)".into());
+    let mut app = loaded(0, page);
+    assert!(app.update(key('O')).is_empty());
+    assert_eq!(app.notice().unwrap().level, NoticeLevel::Error);
+}
+
+#[test]
+fn media_url_explains_what_is_missing() {
     let mut t = numbered(1);
-    t.media[0].url = Some("javascript:alert(1)".into());
-    assert!(media_url(&t).is_err() || !media_url(&t).unwrap().starts_with("https"));
+    t.media.clear();
+    assert_eq!(media_url(&t), Err("this tweet has no media"));
+    let mut t = numbered(1);
+    t.media[0] = common::video(xmedia::domain::MediaKind::Video, None);
+    t.media[0].variants.retain(|v| v.bitrate.is_none());
+    assert_eq!(media_url(&t), Err("no playable MP4 for this video"));
 }
 
 #[test]

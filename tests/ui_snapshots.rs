@@ -233,6 +233,12 @@ fn pane_help() {
 }
 
 #[test]
+fn pane_help_short_terminal() {
+    let app = new_app(80, 30);
+    insta::assert_snapshot!(pane(60, 12, help::HelpOverlay::new(app.keymap())));
+}
+
+#[test]
 fn help_lists_every_bound_key() {
     let app = new_app(80, 30);
     let rows = help::HelpOverlay::new(app.keymap()).rows();

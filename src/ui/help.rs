@@ -65,7 +65,19 @@ impl Widget for HelpOverlay<'_> {
             .render(popup, buf);
         let inner_w = usize::from(w.saturating_sub(4));
         let max_rows = usize::from(h.saturating_sub(4));
+        let cut = rows.len() > max_rows;
         for (i, (keys, desc)) in rows.iter().take(max_rows).enumerate() {
+            let y = popup.y + 2 + u16::try_from(i).unwrap_or(0);
+            if cut && i + 1 == max_rows {
+                let more = format!("… {} more (enlarge the terminal)", rows.len() - i);
+                buf.set_line(
+                    popup.x + 2,
+                    y,
+                    &Line::styled(truncate(&more, inner_w), theme::dim()),
+                    w.saturating_sub(4),
+                );
+                break;
+            }
             let keys = truncate(keys, key_w);
             let pad = key_w.saturating_sub(keys.width());
             let line = Line::from(vec![
@@ -73,7 +85,6 @@ impl Widget for HelpOverlay<'_> {
                 Span::raw(" ".repeat(pad + 2)),
                 Span::raw(*desc),
             ]);
-            let y = popup.y + 2 + u16::try_from(i).unwrap_or(0);
             buf.set_line(popup.x + 2, y, &fit(line, inner_w), w.saturating_sub(4));
         }
     }
