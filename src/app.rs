@@ -491,14 +491,19 @@ impl App {
     }
 }
 
-/// The URL `OpenMedia` opens for a tweet: the first media of the tweet (or of the tweet it
-/// quotes), a photo at original size, a video or GIF as its best MP4.
-pub fn media_url(tweet: &Tweet) -> Result<String, &'static str> {
-    let media = tweet
+/// The media a tweet is shown by: its first own media, else the first of the tweet it quotes.
+/// The preview's picture and `OpenMedia` both use this, so they always agree.
+pub fn primary_media(tweet: &Tweet) -> Option<&Media> {
+    tweet
         .media
         .first()
         .or_else(|| tweet.quoted.as_ref().and_then(|q| q.media.first()))
-        .ok_or("this tweet has no media")?;
+}
+
+/// The URL `OpenMedia` opens for a tweet's [`primary_media`]: a photo at original size, a video
+/// or GIF as its best MP4.
+pub fn media_url(tweet: &Tweet) -> Result<String, &'static str> {
+    let media = primary_media(tweet).ok_or("this tweet has no media")?;
     open_url_for(media)
 }
 
