@@ -12,7 +12,7 @@ use super::format::{compact, duration_ms, full_date, one_line, relative_date, tr
 use super::header::fit;
 use super::layout::inner;
 use super::theme;
-use crate::app::App;
+use crate::app::{App, primary_media};
 use crate::domain::{Media, MediaKind, Metrics, Tweet};
 
 /// The preview needs this many inner rows before it gives some to a picture.
@@ -29,12 +29,11 @@ impl<'a> PreviewPane<'a> {
     }
 
     /// The image layer's rectangle inside a preview pane drawn at `area`: the upper part of the
-    /// pane when the selected tweet (or the tweet it quotes) has media and the pane is tall
-    /// enough; `None` otherwise.
+    /// pane when the selected tweet has a [`primary_media`] and the pane is tall enough; `None`
+    /// otherwise. The picture to draw there is `primary_media(app.selected_tweet())`.
     pub fn image_area(&self, area: Rect) -> Option<Rect> {
         let tweet = self.app.selected_tweet()?;
-        let has_media =
-            !tweet.media.is_empty() || tweet.quoted.as_ref().is_some_and(|q| !q.media.is_empty());
+        let has_media = primary_media(tweet).is_some();
         let body = inner(area);
         if !has_media || body.height < IMAGE_MIN_INNER_HEIGHT || body.width < 10 {
             return None;
@@ -91,11 +90,7 @@ impl Widget for PreviewPane<'_> {
 
 /// Marks the image layer's rectangle until a picture is drawn there.
 fn placeholder(tweet: &Tweet, area: Rect, buf: &mut Buffer) {
-    let media = tweet
-        .media
-        .first()
-        .or_else(|| tweet.quoted.as_ref().and_then(|q| q.media.first()));
-    let label = match media {
+    let label = match primary_media(tweet) {
         Some(m) => {
             let mut s = kind_label(m.kind).to_string();
             if let (Some(w), Some(h)) = (m.width, m.height) {
