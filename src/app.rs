@@ -358,9 +358,19 @@ impl App {
     }
 
     fn move_by(&mut self, delta: isize) -> Vec<Effect> {
-        self.timeline.select_by(delta);
-        self.dirty = true;
-        self.after_move()
+        let target = self.timeline.selected().saturating_add_signed(delta);
+        self.select(target)
+    }
+
+    /// Selects row `index` (clamped). Redraws only if something moved: holding `j` on the last
+    /// row costs nothing.
+    fn select(&mut self, index: usize) -> Vec<Effect> {
+        let before = (self.timeline.selected(), self.timeline.offset());
+        self.timeline.select(index);
+        let effects = self.after_move();
+        let after = (self.timeline.selected(), self.timeline.offset());
+        self.dirty |= before != after || !effects.is_empty();
+        effects
     }
 
     fn perform(&mut self, action: Action) -> Vec<Effect> {
@@ -385,16 +395,8 @@ impl App {
             Action::PageUp => self.move_by(-page),
             Action::HalfPageDown => self.move_by((page / 2).max(1)),
             Action::HalfPageUp => self.move_by(-(page / 2).max(1)),
-            Action::SelectFirst => {
-                self.timeline.select(0);
-                self.dirty = true;
-                self.after_move()
-            }
-            Action::SelectLast => {
-                self.timeline.select_last();
-                self.dirty = true;
-                self.after_move()
-            }
+            Action::SelectFirst => self.select(0),
+            Action::SelectLast => self.select(usize::MAX),
             Action::OpenTweet => match self.selected_tweet().map(|t| t.url.clone()) {
                 Some(url) => self.open(&url),
                 None => Vec::new(),
@@ -478,11 +480,7 @@ impl App {
                     return Vec::new();
                 }
                 match self.timeline.index_at_line(ev.row - inner.y) {
-                    Some(i) => {
-                        self.timeline.select(i);
-                        self.dirty = true;
-                        self.after_move()
-                    }
+                    Some(i) => self.select(i),
                     None => Vec::new(),
                 }
             }

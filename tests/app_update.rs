@@ -632,4 +632,8 @@ fn dirty_tracks_changes() {
     assert!(!app.take_dirty(), "unbound key");
     app.update(key('j'));
     assert!(app.take_dirty());
+    app.update(key('G'));
+    app.take_dirty();
+    app.update(key('j'));
+    assert!(!app.take_dirty(), "already on the last row");
 }

@@ -80,10 +80,6 @@ impl Timeline {
         self.select(target);
     }
 
-    pub fn select_last(&mut self) {
-        self.select(usize::MAX);
-    }
-
     /// Scrolls as little as possible so the selected row fits in `height` lines.
     pub fn ensure_visible(&mut self, height: u16) {
         self.offset = visible_offset(&self.tweets, self.selected, self.offset, height);
