@@ -61,7 +61,7 @@ pub fn validate_open_url(raw: &str) -> Result<String, String> {
 fn is_forbidden_char(c: char) -> bool {
     c.is_control()
         || c.is_whitespace()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+        || matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// The OSC 52 escape sequence that asks the terminal to put `text` on the system clipboard.
@@ -113,6 +113,8 @@ mod tests {
             "https://x.com/\u{7}",
             "https://x.com/a\nb",
             "https://x.com/\u{202E}moc",
+            "https://x.com/a\u{2066}b",
+            "https://x.com/a\u{061C}b",
             "data:text/html,hi",
         ] {
             assert!(validate_open_url(bad).is_err(), "{bad:?} accepted");
