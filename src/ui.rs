@@ -1,23 +1,21 @@
 //! The view: lays out the screen and draws each pane from `&App`. Panes are short-lived structs
 //! that borrow state for one frame; one file per pane.
 //!
-//! Wide terminal (≥ 100 columns):
+//! Wide terminal (≥ 100 columns; the header takes 2 lines below 20 rows):
 //!
 //! ```text
-//! ┌──────────────────────────────────────────────────────────────────────────┐
-//! │ Name ✓ @handle [X]                                           header      │
-//! │ 239.9M followers · 1,234 following · 4,487 media · 98.2K posts           │
-//! │ bio · location                                                           │
-//! ├─ Media ───────────────────────────────┬─ Tweet ──────────────────────────┤
-//! │▌ text of the selected tweet…          │ ┌──────────────────────────────┐ │
-//! │▌   3h · 📷×2 · ♥ 1.2K ⇄ 300           │ │ image area (Drawn::image_area)│ │
-//! │  next tweet…                          │ └──────────────────────────────┘ │
-//! │    2d · ▶ 0:46 · ♥ 12                 │ Name @handle · date              │
-//! │    ┃ @quoted: text… 📷                │ full wrapped text, metrics,      │
-//! │  …only the visible window is built    │ media list, URL                  │
-//! ├───────────────────────────────────────┴──────────────────────────────────┤
-//! │ keyapi │ @handle │ 120 / 4,487 media │ ⠋ loading │ notice   12 req · ? help│
-//! └──────────────────────────────────────────────────────────────────────────┘
+//!  Orbital Lab ✓ @orbitlab   X                                              ┐
+//!  239.9M followers  ·  1,234 following  ·  4,487 media  ·  98.2K posts     │ header::Header
+//!  Exploring the universe one launch at a time…  📍 Cape Canaveral, FL      ┘
+//! ┌ Media ─────────────────────────────────┐┌ Tweet 1 of 6 ───────────────────┐
+//! │▌ Static fire complete. All 33 engines…  ││ ┌─────────────────────────────┐ │
+//! │▌   3h · 📷×2 · ♥ 1.2M  ⇄ 48.2K  ↩ 1,234 ││ │  Drawn::image_area (picture) │ │
+//! │  Look at this 👇 absolutely stunning…   ││ └─────────────────────────────┘ │
+//! │    Mar 4 · ♥ 10.0K  ⇄ 999  1.0M views   ││ Orbital Lab @orbitlab           │
+//! │    ┃ @esa Our new deep-field image… 📷  ││ 2026-11-23 09:00 UTC (3h)       │
+//! │  ⠋ loading more…                        ││ full text, metrics, media, URL  │
+//! └─ timeline::TimelinePane ────────────────┘└─ preview::PreviewPane ──────────┘
+//!  keyapi  @orbitlab │ 6 / 4,487 media │ ⠋ loading │ notice      1 req · ? help   status::StatusBar
 //! ```
 //!
 //! Narrow: the preview stacks under the list when there is height for it (`p` toggles it);
