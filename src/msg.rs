@@ -18,7 +18,7 @@ pub enum Msg {
     Mouse(MouseEvent),
     /// The terminal is now `w` columns by `h` rows.
     Resized(u16, u16),
-    /// Wall clock advanced. Sent periodically while [`crate::app::App::wants_tick`] is true
+    /// Wall clock advanced. Sent periodically while [`crate::app::App::tick_interval`] is `Some`
     /// (spinner, countdown, notice expiry), and before the first draw.
     Tick(DateTime<Utc>),
     PageLoaded {
