@@ -3,20 +3,27 @@
 //! The library holds everything; `main.rs` only parses the command line and dispatches, so tests
 //! and benchmarks drive the same code the binary runs.
 
+pub mod action;
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod dump;
+pub mod effect;
 pub mod error;
 pub mod http;
+pub mod keymap;
 pub mod logging;
+pub mod msg;
 pub mod opener;
 pub mod provider;
 pub mod retry;
+pub mod runtime;
 pub mod sanitize;
 pub mod secret;
 pub mod setup;
 pub mod source;
 pub mod testing;
 pub mod tui;
+pub mod ui;

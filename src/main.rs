@@ -50,10 +50,7 @@ async fn run(cli: Cli) -> i32 {
             xmedia::dump::run(&session.source, &opts, &mut out, &mut err).await
         }
         Some(Command::DemoServer(args)) => demo_server(args).await,
-        None => {
-            eprintln!("xmedia: the terminal UI is not built yet; use `xmedia dump --demo`");
-            2
-        }
+        None => browse(cli.target).await,
     }
 }
 
@@ -83,4 +80,58 @@ async fn demo_server(args: xmedia::cli::DemoServerArgs) -> i32 {
     println!("  (any key works, e.g. XMEDIA_XAPI_TOKEN=demo; ctrl-c stops)");
     let _ = tokio::signal::ctrl_c().await;
     0
+}
+
+/// The full-screen browser.
+async fn browse(target: xmedia::cli::Target) -> i32 {
+    let session = match setup::open(&target, &process_env, Fallback::Demo).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("xmedia: {e}");
+            return 2;
+        }
+    };
+    let file = &session.config.file;
+    let keymap = match xmedia::keymap::Keymap::from_config(&file.keys) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("xmedia: config file {}: {e}", session.config.path.display());
+            return 2;
+        }
+    };
+    let defaults = xmedia::app::AppConfig::default();
+    let config = xmedia::app::AppConfig {
+        prefetch_threshold: file
+            .prefetch_threshold
+            .unwrap_or(defaults.prefetch_threshold),
+        keymap,
+        user_label: session.source.user().label(),
+        demo: session.demo.is_some(),
+        seed: fastrand::u64(..),
+        ..defaults
+    };
+    let mut app = xmedia::app::App::new(session.source.kind(), config);
+    let mut guard = match xmedia::tui::TerminalGuard::enter() {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("xmedia: {e}");
+            return 2;
+        }
+    };
+    for n in &session.notices {
+        app.update(xmedia::msg::Msg::Notice(n.clone()));
+    }
+    let deps = xmedia::runtime::Deps {
+        source: session.source.clone(),
+        opener: None,
+    };
+    let result = xmedia::runtime::run(&mut guard.terminal, &mut app, deps).await;
+    drop(guard);
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("xmedia: terminal error: {e}");
+            1
+        }
+    }
 }

@@ -34,13 +34,13 @@ pub struct Deps {
 /// Runs until the app quits, the input stream ends, or SIGTERM arrives.
 pub async fn run<B>(terminal: &mut Terminal<B>, app: &mut App, deps: Deps) -> std::io::Result<()>
 where
-    B: Backend + Write,
+    B: Backend<Error = std::io::Error> + Write,
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut events = EventStream::new();
     let mut sigterm = terminate_signal();
 
-    let size = terminal.size().map_err(std::io::Error::other)?;
+    let size = terminal.size()?;
     let mut pending = vec![Msg::Resized(size.width, size.height), Msg::Tick(Utc::now())];
     let effects = app.start();
     execute(effects, app, &deps, &tx, terminal);
@@ -60,11 +60,9 @@ where
         }
         if app.take_dirty() {
             let now = Utc::now();
-            terminal
-                .draw(|f| {
-                    crate::ui::draw(f, app, now);
-                })
-                .map_err(std::io::Error::other)?;
+            terminal.draw(|f| {
+                crate::ui::draw(f, app, now);
+            })?;
         }
         let tick = app.tick_interval();
         let msg = tokio::select! {
@@ -142,7 +140,7 @@ fn execute<B>(
     tx: &mpsc::UnboundedSender<Msg>,
     terminal: &mut Terminal<B>,
 ) where
-    B: Backend + Write,
+    B: Backend<Error = std::io::Error> + Write,
 {
     let _ = app;
     for effect in effects {
@@ -178,7 +176,10 @@ fn execute<B>(
             Effect::CopyToClipboard(text) => {
                 let seq = crate::effect::osc52_sequence(&text);
                 let backend = terminal.backend_mut();
-                if let Err(e) = backend.write_all(seq.as_bytes()).and_then(|()| backend.flush()) {
+                if let Err(e) = backend
+                    .write_all(seq.as_bytes())
+                    .and_then(|()| Write::flush(backend))
+                {
                     let _ = tx.send(Msg::CopyFailed(e.to_string()));
                 }
             }
