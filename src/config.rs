@@ -279,7 +279,11 @@ pub fn parse_base_url(kind: ProviderKind, raw: &str) -> Result<Url, ConfigError>
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
-        "http" => return Err(bad("plain http is only allowed for 127.0.0.1/localhost")),
+        "http" => {
+            return Err(bad(
+                "use https (plain http is only allowed for 127.0.0.1/localhost)",
+            ));
+        }
         _ => return Err(bad("the scheme must be https")),
     }
     if url.host_str().is_none_or(str::is_empty) {

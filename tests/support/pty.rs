@@ -29,7 +29,12 @@ impl PtyApp {
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_xmedia"));
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
-        for var in ["XMEDIA_KEYAPI_KEY", "XMEDIA_AGNTDATA_KEY", "XMEDIA_XAPI_TOKEN", "TMUX"] {
+        for var in [
+            "XMEDIA_KEYAPI_KEY",
+            "XMEDIA_AGNTDATA_KEY",
+            "XMEDIA_XAPI_TOKEN",
+            "TMUX",
+        ] {
             cmd.env_remove(var);
         }
         for (k, v) in env {

@@ -1,0 +1,170 @@
+//! The real binary in a pseudo-terminal against the bundled demo server: what a user sees and
+//! does, read back through a vt100 emulator.
+
+mod support {
+    pub mod pty;
+}
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::pty::PtyApp;
+use xmedia::ui::format::compact;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// The demo account as `dump` sees it, to know what the screen must show.
+fn demo_dump() -> (Value, Vec<Value>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_xmedia"))
+        .args(["dump", "--demo", "--all"])
+        .env("XMEDIA_CONFIG", dir.path().join("none.toml"))
+        .env("XMEDIA_LOG_FILE", dir.path().join("log"))
+        .output()
+        .expect("dump");
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let profile = lines[0].clone();
+    (profile, lines[1..].to_vec())
+}
+
+fn spawn(extra: &[&str], dir: &tempfile::TempDir) -> PtyApp {
+    let opener = dir.path().join("opener.sh");
+    let opened = dir.path().join("opened.txt");
+    std::fs::write(
+        &opener,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> {}\n", opened.display()),
+    )
+    .expect("write opener");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let config = dir.path().join("none.toml");
+    let log = dir.path().join("log");
+    let opener_s = opener.display().to_string();
+    let config_s = config.display().to_string();
+    let log_s = log.display().to_string();
+    PtyApp::spawn(
+        extra,
+        &[
+            ("XMEDIA_OPENER", opener_s.as_str()),
+            ("XMEDIA_CONFIG", config_s.as_str()),
+            ("XMEDIA_LOG_FILE", log_s.as_str()),
+        ],
+        140,
+        40,
+    )
+}
+
+fn opened(dir: &tempfile::TempDir) -> Vec<String> {
+    std::fs::read_to_string(dir.path().join("opened.txt"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn browse_the_demo_page_through_help_open_and_quit() {
+    let (profile, tweets) = demo_dump();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 150 ms per answer: paging must happen in the background while keys keep coming.
+    let mut app = spawn(&["--demo", "--demo-latency-ms", "150"], &dir);
+
+    // Header: name, handle and the big numbers, formatted as the header formats them.
+    let name = profile["name"].as_str().expect("name");
+    let screen = app.wait_text(name, LIMIT);
+    assert!(screen.contains("@xmedia_demo"), "{screen}");
+    let followers = compact(profile["followers"].as_u64().expect("followers"));
+    app.wait_text(&followers, LIMIT);
+    // The first rows of the list: the newest tweets' text.
+    let first_words: String = tweets[0]["text"]
+        .as_str()
+        .expect("text")
+        .chars()
+        .take(12)
+        .collect();
+    app.wait_text(&first_words, LIMIT);
+    assert!(
+        app.screen().contains("demo"),
+        "the status bar says it is the demo"
+    );
+
+    // Hold `j` past page one: pages two and three arrive without the user stopping.
+    for _ in 0..tweets.len() {
+        app.send(b"j");
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    let total = tweets.len().to_string();
+    app.wait_for("every page loaded", LIMIT, |s| {
+        s.contains(&format!("{total} / ")) || s.contains(&format!("{total} media"))
+    });
+    // The selection is at the oldest tweet by now.
+    let last_words: String = tweets[tweets.len() - 1]["text"]
+        .as_str()
+        .expect("text")
+        .chars()
+        .take(12)
+        .collect();
+    app.wait_text(&last_words, LIMIT);
+
+    // Help overlay lists real bindings, and closes again.
+    app.send(b"?");
+    let help = app.wait_text("open", LIMIT);
+    assert!(help.to_lowercase().contains("help"), "{help}");
+    app.send(b"?");
+
+    // `g` back to the top, `o` opens exactly that tweet's URL.
+    app.send(b"g");
+    std::thread::sleep(Duration::from_millis(200));
+    app.send(b"o");
+    let want = tweets[0]["url"].as_str().expect("url").to_string();
+    let start = std::time::Instant::now();
+    while opened(&dir).is_empty() && start.elapsed() < LIMIT {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(opened(&dir), vec![want]);
+
+    app.send(b"q");
+    assert_eq!(app.wait_exit(LIMIT), Some(0), "quits cleanly");
+    assert!(app.terminal_restored(), "terminal restored after q");
+}
+
+#[test]
+fn no_arguments_and_no_key_opens_the_demo_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = spawn(&[], &dir);
+    let screen = app.wait_text("@xmedia_demo", LIMIT);
+    assert!(screen.contains("demo"), "{screen}");
+    app.wait_text("no API key", LIMIT);
+    app.send(b"\x03"); // ctrl-c
+    assert_eq!(app.wait_exit(LIMIT), Some(0));
+    assert!(app.terminal_restored());
+}
+
+#[test]
+fn tiny_terminal_shows_a_notice_instead_of_panicking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("none.toml").display().to_string();
+    let log = dir.path().join("log").display().to_string();
+    let mut app = PtyApp::spawn(
+        &["--demo"],
+        &[
+            ("XMEDIA_CONFIG", config.as_str()),
+            ("XMEDIA_LOG_FILE", log.as_str()),
+        ],
+        20,
+        5,
+    );
+    app.wait_for("a too-small notice", LIMIT, |s| {
+        s.to_lowercase().contains("small")
+    });
+    app.send(b"q");
+    assert_eq!(app.wait_exit(LIMIT), Some(0));
+    assert!(app.terminal_restored());
+}
