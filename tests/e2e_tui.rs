@@ -133,6 +133,11 @@ fn browse_the_demo_page_through_help_open_and_quit() {
     app.send(b"q");
     assert_eq!(app.wait_exit(LIMIT), Some(0), "quits cleanly");
     assert!(app.terminal_restored(), "terminal restored after q");
+    let raw = app.raw();
+    assert!(
+        raw.windows(8).any(|w| w == b"\x1b[?1049l"),
+        "left the alternate screen"
+    );
 }
 
 #[test]
