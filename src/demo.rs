@@ -417,6 +417,25 @@ async fn xapi_user_by_name(
     if !bearer_ok(&headers) {
         return xapi_unauthorized();
     }
+    let valid = !handle.is_empty()
+        && handle.len() <= 15
+        && handle
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return json_value(
+            StatusCode::BAD_REQUEST,
+            json!({
+                "errors": [{
+                    "parameters": {"username": [handle]},
+                    "message": format!("The `username` query parameter value [{handle}] does not match ^[A-Za-z0-9_]{{1,15}}$"),
+                }],
+                "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request",
+            }),
+        );
+    }
     if handle.eq_ignore_ascii_case(DEMO_HANDLE) {
         file_response(&state, &state.xapi_user)
     } else {

@@ -463,6 +463,9 @@ async fn unknown_cursors_users_and_bad_bodies_get_each_apis_error() {
     assert_eq!(status, 200);
     assert!(v.get("data").is_none());
     assert_eq!(v["errors"][0]["title"], "Not Found Error");
+    let (status, v, _) = get_json(&format!("{base}/2/users/by/username/not.valid"), true).await;
+    assert_eq!(status, 400);
+    assert_eq!(v["title"], "Invalid Request");
     let (status, v, _) = get_json(&format!("{base}/2/users/42/tweets"), true).await;
     assert_eq!(status, 200);
     assert_eq!(v["errors"][0]["resource_type"], "user");

@@ -1,5 +1,28 @@
 //! Writes the demo account in the three providers' wire formats, plus the manifest that tells the
 //! server which file answers which request. Pure: the same account gives the same bytes.
+//!
+//! Files (paths relative to `assets/demo/`): `keyapi/usermedia_p{N}.json`,
+//! `agntdata/medias_p{N}.json`, `xapi/tweets_p{N}.json`, `xapi/user.json` and `manifest.json`:
+//!
+//! ```json
+//! {
+//!   "format": 1, "handle": "xmedia_demo", "user_id": "1700000000000000001",
+//!   "placeholder_origin": "http://demo.xmedia.invalid", "tweet_count": 72,
+//!   "tweet_ids": ["…newest first…"],
+//!   "providers": {
+//!     "keyapi":   {"pages": [{"cursor": null, "file": "keyapi/usermedia_p1.json", "next": "DAAB…"}, …]},
+//!     "agntdata": {"pages": [{"cursor": null, "file": "agntdata/medias_p1.json", "next": "DAAB…"}, …]},
+//!     "xapi":     {"user": "xapi/user.json",
+//!                  "pages": [{"cursor": null, "file": "xapi/tweets_p1.json", "next": "tmgf…"}, …]}
+//!   },
+//!   "images": [{"path": "media/G….jpg", "width": 1600, "height": 900}, …]
+//! }
+//! ```
+//!
+//! A page with `"cursor": null` answers the first request (no cursor/token); every other page
+//! answers the request carrying its `cursor` (KeyAPI `cursor`, agntdata `continuation_token`,
+//! X `pagination_token`). `next` is what the page hands out; the last page hands out none
+//! (KeyAPI `next_cursor: null`, agntdata `continuation_token: null`, X no `meta.next_token`).
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
