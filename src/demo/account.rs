@@ -199,6 +199,8 @@ pub struct ReplyTo {
     pub tweet_id: String,
     pub user_id: &'static str,
     pub handle: &'static str,
+    /// The tweet replied to (text only). Only X API v2 carries it (`includes.tweets`).
+    pub parent: Box<Tweet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,7 +234,9 @@ impl Tweet {
             .replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;");
-        if escaped.is_empty() {
+        if self.media.is_empty() {
+            escaped
+        } else if escaped.is_empty() {
             self.media_tco.clone()
         } else {
             format!("{escaped} {}", self.media_tco)
@@ -980,6 +984,32 @@ fn quoted_tweet(at: DateTime<Utc>) -> Tweet {
     }
 }
 
+/// The text-only tweet the demo account replies to.
+fn reply_parent(at: DateTime<Utc>, seed: u64) -> Tweet {
+    let id = snowflake(at, seed).to_string();
+    Tweet {
+        conversation_id: id.clone(),
+        id,
+        created_at: at,
+        body: "Aurora week is over! Post your favourite frame below and tag us, we will share the best ones on Friday.".into(),
+        links: Vec::new(),
+        media_tco: String::new(),
+        lang: "en",
+        author: northlight(),
+        metrics: Metrics {
+            likes: 1_204,
+            retweets: 96,
+            replies: 318,
+            quotes: 12,
+            bookmarks: 41,
+            views: 58_870,
+        },
+        media: Vec::new(),
+        quoted: None,
+        reply_to: None,
+    }
+}
+
 /// Builds the whole account. Pure and deterministic.
 pub fn account() -> Account {
     let user = demo_user();
@@ -1006,10 +1036,14 @@ pub fn account() -> Account {
         }
         let quoted =
             (p.special == Special::Quote).then(|| Box::new(quoted_tweet(at - Duration::hours(26))));
-        let reply_to = (p.special == Special::Reply).then(|| ReplyTo {
-            tweet_id: snowflake(at - Duration::hours(3), seed ^ 0xAB).to_string(),
-            user_id: "1700000000000000900",
-            handle: "northlight_co",
+        let reply_to = (p.special == Special::Reply).then(|| {
+            let parent = reply_parent(at - Duration::hours(3), seed ^ 0xAB);
+            ReplyTo {
+                tweet_id: parent.id.clone(),
+                user_id: parent.author.id,
+                handle: parent.author.handle,
+                parent: Box::new(parent),
+            }
         });
         let conversation_id = reply_to
             .as_ref()

@@ -497,6 +497,7 @@ fn xapi_tweet(t: &Tweet) -> Value {
             "media_key": m.media_key(),
         }));
     }
+    let urls_empty = urls.is_empty();
     let mut v = json!({
         "id": t.id,
         "text": text,
@@ -519,6 +520,12 @@ fn xapi_tweet(t: &Tweet) -> Value {
         },
     });
     if let Value::Object(map) = &mut v {
+        if t.media.is_empty() {
+            map.remove("attachments");
+        }
+        if urls_empty {
+            map.remove("entities");
+        }
         let mut refs = Vec::new();
         if let Some(q) = &t.quoted {
             refs.push(json!({"type": "quoted", "id": q.id}));
@@ -591,11 +598,12 @@ fn xapi_page(a: &Account, tweets: &[Tweet], next: Option<&str>, prev: Option<&st
     let mut included: Vec<Value> = Vec::new();
     for t in tweets {
         media.extend(t.media.iter().map(xapi_media));
-        if let Some(q) = &t.quoted {
-            media.extend(q.media.iter().map(xapi_media));
-            included.push(xapi_tweet(q));
-            if !users.iter().any(|u| u["id"] == q.author.id) {
-                users.push(xapi_user(&q.author));
+        let parent = t.reply_to.as_ref().map(|r| r.parent.as_ref());
+        for other in t.quoted.as_deref().into_iter().chain(parent) {
+            media.extend(other.media.iter().map(xapi_media));
+            included.push(xapi_tweet(other));
+            if !users.iter().any(|u| u["id"] == other.author.id) {
+                users.push(xapi_user(&other.author));
             }
         }
     }
