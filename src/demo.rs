@@ -34,6 +34,13 @@ use serde_json::{Value, json};
 
 pub use account::{DEMO_HANDLE, DEMO_USER_ID, PLACEHOLDER_ORIGIN};
 
+use crate::domain::ProviderKind;
+use crate::provider::ProviderConfig;
+use crate::secret::Secret;
+
+/// The key [`DemoServer::provider_config`] hands out; the server accepts any non-empty token.
+pub const DEMO_KEY: &str = "xmedia-demo-key";
+
 /// The generated files, embedded at build time.
 pub static ASSETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/demo");
 
@@ -66,6 +73,20 @@ impl DemoServer {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// A provider configuration pointing at this server (all three APIs share the origin; the
+    /// routes carry the API paths) with a dummy key, `page_size` 20.
+    pub fn provider_config(&self, kind: ProviderKind) -> std::io::Result<ProviderConfig> {
+        let base_url = url::Url::parse(&self.base_url()).map_err(|e| invalid(e.to_string()))?;
+        let key = Secret::new(DEMO_KEY).ok_or_else(|| invalid("demo key rejected"))?;
+        Ok(ProviderConfig {
+            kind,
+            base_url,
+            key,
+            page_size: 20,
+            include_retweets: false,
+        })
     }
 
     /// Requests answered so far (API, pictures and errors alike).

@@ -581,6 +581,23 @@ async fn profile_pictures_and_badge_are_served_at_their_api_urls() {
 }
 
 #[tokio::test]
+async fn provider_configs_point_at_the_server() {
+    let s = server().await;
+    for kind in xmedia::domain::ProviderKind::ALL {
+        let c = s.provider_config(kind).expect("config");
+        assert_eq!(c.base_url.as_str().trim_end_matches('/'), s.base_url());
+        assert_eq!(c.kind, kind);
+    }
+    let c = s
+        .provider_config(xmedia::domain::ProviderKind::Keyapi)
+        .expect("config");
+    assert_eq!(
+        c.endpoint("/v1/twitter/usermedia").as_str(),
+        format!("{}/v1/twitter/usermedia", s.base_url())
+    );
+}
+
+#[tokio::test]
 async fn latency_option_and_request_counter_work() {
     let s = demo::start(DemoOptions {
         port: 0,
