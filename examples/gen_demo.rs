@@ -31,11 +31,21 @@ fn main() {
     if data_only {
         return;
     }
+    let mut sums = String::new();
     for spec in acc.all_images() {
         let path = root.join(&spec.path);
         let bytes = render(&spec);
         write(&path, &bytes);
+        sums.push_str(&format!(
+            "{:016x} {} {}\n",
+            xmedia::demo::fnv1a64(&bytes),
+            bytes.len(),
+            spec.path
+        ));
     }
+    // Also makes cargo re-embed the pictures: `src/demo.rs` includes this file with
+    // `include_bytes!`, which cargo tracks (`include_dir!` alone is not tracked).
+    write(&root.join("pictures.txt"), sums.as_bytes());
     if let Some(sheet) = std::env::args().skip_while(|a| a != "--sheet").nth(1) {
         contact_sheet(&root, &acc.all_images(), Path::new(&sheet));
     }
@@ -291,8 +301,13 @@ fn landscape(w: u32, h: u32, pal: u8, seed: u64) -> RgbImage {
                     [lc[0] * 1.3, lc[1] * 1.3, lc[2] * 1.3],
                     tex * k as f32 * 0.25 + 0.0,
                 );
-                if pal == 2 && k < 2 && y - ridge[xi] < hf * 0.03 {
-                    lc = lerp(lc, [230.0, 236.0, 250.0], 0.7);
+                // Snow caps on the tall far peaks only, ragged at the edge.
+                if (pal == 2 || pal == 0) && k < 2 {
+                    let above = sky_limit - hf * 0.2 - ridge[xi];
+                    let ragged = noise2(seed ^ 0x5A0, x / 6.0, y / 6.0) * hf * 0.02;
+                    if above > 0.0 && y - ridge[xi] < above * 0.5 + ragged {
+                        lc = lerp(lc, [232.0, 238.0, 250.0], 0.75);
+                    }
                 }
                 c = lc;
                 break;

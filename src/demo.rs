@@ -44,9 +44,17 @@ pub const DEMO_KEY: &str = "xmedia-demo-key";
 /// The generated files, embedded at build time.
 pub static ASSETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/demo");
 
-/// `include_dir!` does not tell cargo to rebuild when the files change; `include_bytes!` does, and
-/// the manifest changes whenever the data does.
+/// `include_dir!` does not tell cargo to rebuild when the files change; `include_bytes!` does. The
+/// manifest changes whenever the data does, `pictures.txt` (checksums) whenever a picture does.
 const _TRACK_MANIFEST: &[u8] = include_bytes!("../assets/demo/manifest.json");
+const _TRACK_PICTURES: &[u8] = include_bytes!("../assets/demo/pictures.txt");
+
+/// FNV-1a, 64 bit: the checksum `pictures.txt` lists for each generated picture.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct DemoOptions {

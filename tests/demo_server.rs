@@ -665,6 +665,31 @@ fn committed_assets_match_the_generator() {
         );
         assert!(spec.width.max(spec.height) <= 1600);
     }
+    // The embedded pictures are the ones the generator last wrote.
+    let sums = std::str::from_utf8(
+        demo::ASSETS
+            .get_file("pictures.txt")
+            .expect("pictures.txt")
+            .contents(),
+    )
+    .expect("utf-8");
+    assert_eq!(sums.lines().count(), account.all_images().len());
+    for line in sums.lines() {
+        let mut parts = line.splitn(3, ' ');
+        let (sum, len, path) = (parts.next(), parts.next(), parts.next());
+        let f = demo::ASSETS
+            .get_file(path.expect("path"))
+            .expect("listed picture");
+        assert_eq!(
+            Some(format!("{:016x}", demo::fnv1a64(f.contents())).as_str()),
+            sum,
+            "{line}"
+        );
+        assert_eq!(
+            len.and_then(|l| l.parse::<usize>().ok()),
+            Some(f.contents().len())
+        );
+    }
     assert!(account.tweets.len() >= 60);
     let text = std::str::from_utf8(
         demo::ASSETS
