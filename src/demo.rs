@@ -1,16 +1,563 @@
-//! Placeholder until the demo server lands.
-pub const DEMO_HANDLE: &str = "xmedia_demo";
-pub const DEMO_USER_ID: &str = "1700000000000000001";
-pub struct DemoOptions {
-    pub port: u16,
-    pub latency: std::time::Duration,
+//! The bundled demo: a fictional account served on 127.0.0.1 in all three providers' wire formats.
+//!
+//! The JSON pages and pictures under `assets/demo/` are written by `examples/gen_demo.rs` from
+//! [`account::account`] and embedded in the binary, so `xmedia` needs no files to run the demo.
+//! Every URL in the payloads uses [`account::PLACEHOLDER_ORIGIN`]; the server swaps in its own
+//! origin when answering. Routes:
+//!
+//! * KeyAPI `GET /v1/twitter/usermedia?screenname=&cursor=`
+//! * agntdata `POST /user/medias` and `POST /user/medias/continuation`
+//! * X API v2 `GET /2/users/by/username/{handle}` and `GET /2/users/{id}/tweets?pagination_token=`
+//! * pictures under `/media/`, `/ext_tw_video_thumb/`, `/tweet_video_thumb/`, `/profile_images/`,
+//!   `/profile_banners/`, honouring pbs-style `?name=small|medium|large|orig|thumb` (and
+//!   `?format=jpg&name=…`).
+
+pub mod account;
+pub mod images;
+pub mod wire;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use include_dir::{Dir, include_dir};
+use serde_json::{Value, json};
+
+pub use account::{DEMO_HANDLE, DEMO_USER_ID, PLACEHOLDER_ORIGIN};
+
+use crate::domain::ProviderKind;
+use crate::provider::ProviderConfig;
+use crate::secret::Secret;
+
+/// The key [`DemoServer::provider_config`] hands out; the server accepts any non-empty token.
+pub const DEMO_KEY: &str = "xmedia-demo-key";
+
+/// The generated files, embedded at build time.
+pub static ASSETS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets/demo");
+
+/// `include_dir!` does not tell cargo to rebuild when the files change; `include_bytes!` does. The
+/// manifest changes whenever the data does, `pictures.txt` (checksums) whenever a picture does.
+const _TRACK_MANIFEST: &[u8] = include_bytes!("../assets/demo/manifest.json");
+const _TRACK_PICTURES: &[u8] = include_bytes!("../assets/demo/pictures.txt");
+
+/// FNV-1a, 64 bit: the checksum `pictures.txt` lists for each generated picture.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
-pub struct DemoServer;
+
+#[derive(Debug, Clone, Default)]
+pub struct DemoOptions {
+    /// 0 picks a free port.
+    pub port: u16,
+    /// Added before every API and picture answer.
+    pub latency: Duration,
+}
+
+/// A running demo server; it stops when dropped.
+#[derive(Debug)]
+pub struct DemoServer {
+    addr: SocketAddr,
+    state: Arc<ServerState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
 impl DemoServer {
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn base_url(&self) -> String {
-        String::new()
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A provider configuration pointing at this server (all three APIs share the origin; the
+    /// routes carry the API paths) with a dummy key, `page_size` 20.
+    pub fn provider_config(&self, kind: ProviderKind) -> std::io::Result<ProviderConfig> {
+        let base_url = url::Url::parse(&self.base_url()).map_err(|e| invalid(e.to_string()))?;
+        let key = Secret::new(DEMO_KEY).ok_or_else(|| invalid("demo key rejected"))?;
+        Ok(ProviderConfig {
+            kind,
+            base_url,
+            key,
+            page_size: 20,
+            include_retweets: false,
+        })
+    }
+
+    /// Requests answered so far (API, pictures and errors alike).
+    pub fn requests_served(&self) -> u64 {
+        self.state.served.load(Ordering::Relaxed)
     }
 }
-pub async fn start(_o: DemoOptions) -> std::io::Result<DemoServer> {
-    Err(std::io::Error::other("not yet"))
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.abort();
+    }
+}
+
+/// Which files answer a provider's pages.
+#[derive(Debug, Default)]
+struct Pages {
+    first: String,
+    by_cursor: HashMap<String, String>,
+}
+
+#[derive(Debug)]
+struct ServerState {
+    latency: Duration,
+    served: AtomicU64,
+    /// JSON files with the placeholder origin already replaced.
+    json: HashMap<String, Bytes>,
+    keyapi: Pages,
+    agntdata: Pages,
+    xapi: Pages,
+    xapi_user: String,
+    images: images::ImageStore,
+}
+
+fn invalid(msg: impl Into<String>) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, msg.into())
+}
+
+fn read_pages(manifest: &Value, provider: &str) -> std::io::Result<Pages> {
+    let list = manifest["providers"][provider]["pages"]
+        .as_array()
+        .ok_or_else(|| invalid(format!("manifest: no pages for {provider}")))?;
+    let mut pages = Pages::default();
+    for p in list {
+        let file = p["file"]
+            .as_str()
+            .ok_or_else(|| invalid("manifest: page without file"))?
+            .to_string();
+        match p["cursor"].as_str() {
+            Some(c) => {
+                pages.by_cursor.insert(c.to_string(), file);
+            }
+            None => pages.first = file,
+        }
+    }
+    if pages.first.is_empty() {
+        return Err(invalid(format!("manifest: no first page for {provider}")));
+    }
+    Ok(pages)
+}
+
+/// Starts the demo server on 127.0.0.1.
+pub async fn start(options: DemoOptions) -> std::io::Result<DemoServer> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+
+    let manifest_file = ASSETS
+        .get_file("manifest.json")
+        .ok_or_else(|| invalid("demo assets have no manifest.json"))?;
+    let manifest: Value = serde_json::from_slice(manifest_file.contents())
+        .map_err(|e| invalid(format!("manifest.json: {e}")))?;
+
+    let mut json_files = HashMap::new();
+    collect_json(&ASSETS, &base, &mut json_files);
+
+    let state = Arc::new(ServerState {
+        latency: options.latency,
+        served: AtomicU64::new(0),
+        keyapi: read_pages(&manifest, "keyapi")?,
+        agntdata: read_pages(&manifest, "agntdata")?,
+        xapi: read_pages(&manifest, "xapi")?,
+        xapi_user: manifest["providers"]["xapi"]["user"]
+            .as_str()
+            .unwrap_or("xapi/user.json")
+            .to_string(),
+        json: json_files,
+        images: images::ImageStore::new(&ASSETS),
+    });
+
+    let app = Router::new()
+        .route("/v1/twitter/usermedia", get(keyapi_usermedia))
+        .route("/user/medias", post(agnt_medias))
+        .route("/user/medias/continuation", post(agnt_continuation))
+        .route("/2/users/by/username/{handle}", get(xapi_user_by_name))
+        .route("/2/users/{id}/tweets", get(xapi_tweets))
+        .fallback(get(serve_picture))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_and_delay,
+        ))
+        .with_state(state.clone());
+
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(DemoServer {
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+fn collect_json(dir: &Dir<'static>, base: &str, out: &mut HashMap<String, Bytes>) {
+    for f in dir.files() {
+        let path = f.path().to_string_lossy().replace('\\', "/");
+        if path.ends_with(".json") {
+            let text = String::from_utf8_lossy(f.contents()).replace(PLACEHOLDER_ORIGIN, base);
+            out.insert(path, Bytes::from(text));
+        }
+    }
+    for d in dir.dirs() {
+        collect_json(d, base, out);
+    }
+}
+
+async fn count_and_delay(
+    State(state): State<Arc<ServerState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if !state.latency.is_zero() {
+        tokio::time::sleep(state.latency).await;
+    }
+    let resp = next.run(req).await;
+    state.served.fetch_add(1, Ordering::Relaxed);
+    resp
+}
+
+fn bearer_ok(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            Some(scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        })
+        .unwrap_or(false)
+}
+
+fn json_response(status: StatusCode, body: Bytes) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn json_value(status: StatusCode, v: Value) -> Response {
+    json_response(status, Bytes::from(v.to_string()))
+}
+
+fn file_response(state: &ServerState, file: &str) -> Response {
+    match state.json.get(file) {
+        Some(b) => json_response(StatusCode::OK, b.clone()),
+        None => json_value(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"error": format!("demo file {file} missing")}),
+        ),
+    }
+}
+
+// ---------------------------------------------------------------- KeyAPI
+
+fn keyapi_error(status: StatusCode, message: &str) -> Response {
+    json_value(
+        status,
+        json!({"code": status.as_u16(), "data": null, "message": message}),
+    )
+}
+
+async fn keyapi_usermedia(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !bearer_ok(&headers) {
+        return keyapi_error(StatusCode::UNAUTHORIZED, "apiKey is null");
+    }
+    let screenname = q
+        .get("screenname")
+        .map(|s| s.trim().trim_start_matches('@'));
+    let Some(screenname) = screenname.filter(|s| !s.is_empty()) else {
+        return keyapi_error(StatusCode::BAD_REQUEST, "Missing required parameter");
+    };
+    let rest_id_ok = q
+        .get("rest_id")
+        .map(|r| r.is_empty() || r == DEMO_USER_ID)
+        .unwrap_or(true);
+    if !screenname.eq_ignore_ascii_case(DEMO_HANDLE) || !rest_id_ok {
+        return keyapi_error(StatusCode::BAD_REQUEST, "User not found");
+    }
+    match q.get("cursor").filter(|c| !c.is_empty()) {
+        None => file_response(&state, &state.keyapi.first),
+        Some(c) => match state.keyapi.by_cursor.get(c) {
+            Some(f) => file_response(&state, f),
+            None => keyapi_error(StatusCode::BAD_REQUEST, "Invalid cursor"),
+        },
+    }
+}
+
+// ---------------------------------------------------------------- agntdata
+
+fn agnt_validation(loc: &str, msg: &str, kind: &str) -> Response {
+    json_value(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        json!({"detail": [{"loc": ["body", loc], "msg": msg, "type": kind}]}),
+    )
+}
+
+/// Validates auth, body and user; the parsed body or the error response.
+#[allow(clippy::result_large_err)]
+fn agnt_check(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
+    if !bearer_ok(headers) {
+        return Err(json_value(
+            StatusCode::UNAUTHORIZED,
+            json!({"detail": "Not authenticated"}),
+        ));
+    }
+    let v: Value = match serde_json::from_slice(body) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => {
+            return Err(agnt_validation(
+                "__root__",
+                "value is not a valid dict",
+                "type_error.dict",
+            ));
+        }
+        Err(_) => {
+            return Err(json_value(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({"detail": [{"loc": ["body", 0], "msg": "Expecting value", "type": "value_error.jsondecode"}]}),
+            ));
+        }
+    };
+    let user_id = match &v["user_id"] {
+        Value::Null => {
+            return Err(agnt_validation(
+                "user_id",
+                "field required",
+                "value_error.missing",
+            ));
+        }
+        Value::Number(n) => n.to_string(),
+        Value::String(s) if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() => s.clone(),
+        _ => {
+            return Err(agnt_validation(
+                "user_id",
+                "value is not a valid integer",
+                "type_error.integer",
+            ));
+        }
+    };
+    if user_id != DEMO_USER_ID {
+        return Err(json_value(
+            StatusCode::NOT_FOUND,
+            json!({"detail": "User not found"}),
+        ));
+    }
+    Ok(v)
+}
+
+async fn agnt_medias(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match agnt_check(&headers, &body) {
+        Ok(_) => file_response(&state, &state.agntdata.first),
+        Err(r) => r,
+    }
+}
+
+async fn agnt_continuation(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let v = match agnt_check(&headers, &body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some(token) = v["continuation_token"].as_str().filter(|t| !t.is_empty()) else {
+        return agnt_validation(
+            "continuation_token",
+            "field required",
+            "value_error.missing",
+        );
+    };
+    match state.agntdata.by_cursor.get(token) {
+        Some(f) => file_response(&state, f),
+        None => json_value(
+            StatusCode::BAD_REQUEST,
+            json!({"detail": "Invalid continuation_token"}),
+        ),
+    }
+}
+
+// ---------------------------------------------------------------- X API v2
+
+fn xapi_unauthorized() -> Response {
+    json_value(
+        StatusCode::UNAUTHORIZED,
+        json!({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}),
+    )
+}
+
+/// X answers an unknown user with HTTP 200 and only an `errors` array (no `data`).
+fn xapi_not_found(parameter: &str, value: &str) -> Response {
+    json_value(
+        StatusCode::OK,
+        json!({"errors": [{
+            "value": value,
+            "detail": format!("Could not find user with {parameter}: [{value}]."),
+            "title": "Not Found Error",
+            "resource_type": "user",
+            "parameter": parameter,
+            "resource_id": value,
+            "type": "https://api.twitter.com/2/problems/resource-not-found",
+        }]}),
+    )
+}
+
+async fn xapi_user_by_name(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    Path(handle): Path<String>,
+) -> Response {
+    if !bearer_ok(&headers) {
+        return xapi_unauthorized();
+    }
+    let valid = !handle.is_empty()
+        && handle.len() <= 15
+        && handle
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return json_value(
+            StatusCode::BAD_REQUEST,
+            json!({
+                "errors": [{
+                    "parameters": {"username": [handle]},
+                    "message": format!("The `username` query parameter value [{handle}] does not match ^[A-Za-z0-9_]{{1,15}}$"),
+                }],
+                "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request",
+            }),
+        );
+    }
+    if handle.eq_ignore_ascii_case(DEMO_HANDLE) {
+        file_response(&state, &state.xapi_user)
+    } else {
+        xapi_not_found("username", &handle)
+    }
+}
+
+async fn xapi_tweets(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !bearer_ok(&headers) {
+        return xapi_unauthorized();
+    }
+    if id != DEMO_USER_ID {
+        return xapi_not_found("id", &id);
+    }
+    match q.get("pagination_token").filter(|t| !t.is_empty()) {
+        None => file_response(&state, &state.xapi.first),
+        Some(t) => match state.xapi.by_cursor.get(t) {
+            Some(f) => file_response(&state, f),
+            None => json_value(
+                StatusCode::BAD_REQUEST,
+                json!({
+                    "errors": [{
+                        "parameters": {"pagination_token": [t]},
+                        "message": format!("The `pagination_token` query parameter value [{t}] is not valid"),
+                    }],
+                    "title": "Invalid Request",
+                    "detail": "One or more parameters to your request was invalid.",
+                    "type": "https://api.twitter.com/2/problems/invalid-request",
+                }),
+            ),
+        },
+    }
+}
+
+// ---------------------------------------------------------------- pictures
+
+fn text_response(status: StatusCode, text: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+async fn serve_picture(
+    State(state): State<Arc<ServerState>>,
+    Query(q): Query<HashMap<String, String>>,
+    req: Request,
+) -> Response {
+    let path = req.uri().path().trim_start_matches('/').to_string();
+    if path.ends_with(".mp4")
+        || path.ends_with(".m3u8")
+        || path.starts_with("ext_tw_video/")
+        || path.starts_with("tweet_video/")
+    {
+        return text_response(
+            StatusCode::NOT_FOUND,
+            "The xmedia demo ships no video files: the variants in the demo data are placeholders. \
+             The poster frame is served at the media's preview URL.\n"
+                .to_string(),
+        );
+    }
+    let st = state.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        st.images.answer(
+            &path,
+            q.get("name").map(String::as_str),
+            q.get("format").map(String::as_str),
+        )
+    })
+    .await;
+    match result {
+        Ok(Ok(pic)) => Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, pic.content_type)
+            .header(header::CACHE_CONTROL, "max-age=604800")
+            .body(Body::from(pic.bytes))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        Ok(Err(images::PictureError::NotFound)) => {
+            text_response(StatusCode::NOT_FOUND, "Not found\n".to_string())
+        }
+        Ok(Err(images::PictureError::BadRequest(m))) => {
+            text_response(StatusCode::BAD_REQUEST, format!("{m}\n"))
+        }
+        Ok(Err(images::PictureError::Internal(m))) => {
+            text_response(StatusCode::INTERNAL_SERVER_ERROR, format!("{m}\n"))
+        }
+        Err(e) => text_response(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+    }
 }
