@@ -149,7 +149,8 @@ async fn open_demo(
     })
     .await
     .map_err(|e| SetupError::Demo(e.to_string()))?;
-    let kind = target.provider.unwrap_or(ProviderKind::Keyapi);
+    // The X API format carries every field (alt text, sensitivity), so it shows the most.
+    let kind = target.provider.unwrap_or(ProviderKind::Xapi);
     let base_url = config::parse_base_url(kind, &server.base_url())?;
     let key = Secret::new("demo-key").ok_or_else(|| SetupError::Demo("empty demo key".into()))?;
     let pc = ProviderConfig {
