@@ -1,6 +1,6 @@
-//! Handing URLs to the outside world: the browser (or a configured command) and the clipboard.
+//! Handing URLs to the outside world: the browser, or a configured command.
 //!
-//! Both are side effects run by the runtime, never by `App::update`; the URL has already been
+//! A side effect run by the runtime, never by `App::update`; the URL has already been
 //! validated when the effect was made.
 
 use std::process::{Command, Stdio};
@@ -39,50 +39,9 @@ pub fn open_url(url: &str, opener: Option<&str>) -> Result<(), String> {
     }
 }
 
-/// The OSC 52 sequence that asks the terminal to put `text` on the clipboard. Works over SSH and
-/// inside tmux (with `set-clipboard on`), where no local clipboard tool could.
-pub fn osc52(text: &str) -> String {
-    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
-}
-
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> shift & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (input, want) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(input.as_bytes()), want);
-        }
-        assert_eq!(osc52("hi"), "\x1b]52;c;aGk=\x07");
-    }
 
     #[test]
     fn missing_opener_is_an_error_not_a_panic() {
