@@ -11,6 +11,7 @@ pub mod dump;
 pub mod error;
 pub mod http;
 pub mod logging;
+pub mod media;
 pub mod opener;
 pub mod provider;
 pub mod retry;

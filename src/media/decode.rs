@@ -1,0 +1,211 @@
+//! Decoding with limits checked before anything is allocated, then one high-quality shrink (or
+//! enlargement) to exactly the pane's pixel box. Synchronous: run it on
+//! `tokio::task::spawn_blocking`. The full-resolution pixels never outlive [`decode_to_fit`].
+
+use std::io::Cursor;
+
+use fast_image_resize::{self as fir, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::{DynamicImage, ImageReader, Limits, RgbImage, RgbaImage};
+
+use super::MediaError;
+use super::download::check_picture;
+
+#[derive(Debug, Clone)]
+pub struct DecodeLimits {
+    pub max_width: u32,
+    pub max_height: u32,
+    /// Largest decoded buffer, in bytes (4 bytes a pixel is assumed).
+    pub max_alloc: u64,
+    /// Longest side over shortest side; beyond it a preview would be a line.
+    pub max_aspect: u32,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        Self {
+            max_width: 16384,
+            max_height: 16384,
+            max_alloc: 128 * 1024 * 1024,
+            max_aspect: 40,
+        }
+    }
+}
+
+/// A picture ready to encode: exactly [`fit_within`] of the original and the target box.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    pub image: DynamicImage,
+    /// The size the file declared.
+    pub original: (u32, u32),
+}
+
+/// The largest size with `src`'s aspect ratio that fits in `target`, touching it on at least one
+/// side. Small pictures are enlarged: a preview fills its pane. Never 0 on either side.
+pub fn fit_within(src: (u32, u32), target: (u32, u32)) -> (u32, u32) {
+    let (sw, sh) = (u64::from(src.0.max(1)), u64::from(src.1.max(1)));
+    let (tw, th) = (u64::from(target.0.max(1)), u64::from(target.1.max(1)));
+    // Compare sw/sh with tw/th without floating point: the binding side is filled exactly.
+    if sw * th >= tw * sh {
+        let h = (sh * tw + sw / 2) / sw;
+        (tw as u32, h.clamp(1, th) as u32)
+    } else {
+        let w = (sw * th + sh / 2) / sh;
+        (w.clamp(1, tw) as u32, th as u32)
+    }
+}
+
+/// Rejects sizes that are empty, absurdly large, or too thin to show, with the reason.
+pub fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), MediaError> {
+    if width == 0 || height == 0 {
+        return Err(MediaError::Empty { width, height });
+    }
+    let too_many = || MediaError::TooManyPixels {
+        width,
+        height,
+        max_width: limits.max_width,
+        max_height: limits.max_height,
+    };
+    if width > limits.max_width || height > limits.max_height {
+        return Err(too_many());
+    }
+    if u64::from(width) * u64::from(height) * 4 > limits.max_alloc {
+        return Err(too_many());
+    }
+    let (long, short) = (width.max(height), width.min(height));
+    if u64::from(long) > u64::from(short) * u64::from(limits.max_aspect) {
+        return Err(MediaError::ExtremeAspect {
+            width,
+            height,
+            max: limits.max_aspect,
+        });
+    }
+    Ok(())
+}
+
+/// The declared size, read from the header only.
+pub fn probe(bytes: &[u8]) -> Result<(u32, u32), MediaError> {
+    check_picture(bytes, None)?;
+    reader(bytes, None)?
+        .into_dimensions()
+        .map_err(|e| decode_error(&e))
+}
+
+fn reader<'a>(
+    bytes: &'a [u8],
+    limits: Option<&DecodeLimits>,
+) -> Result<ImageReader<Cursor<&'a [u8]>>, MediaError> {
+    let mut r = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| MediaError::Decode(e.to_string()))?;
+    if let Some(l) = limits {
+        let mut lim = Limits::default();
+        lim.max_image_width = Some(l.max_width);
+        lim.max_image_height = Some(l.max_height);
+        lim.max_alloc = Some(l.max_alloc);
+        r.limits(lim);
+    }
+    Ok(r)
+}
+
+fn decode_error(e: &image::ImageError) -> MediaError {
+    match e {
+        image::ImageError::Limits(l) => {
+            MediaError::Decode(format!("over the decoding limits ({l})"))
+        }
+        image::ImageError::Unsupported(u) => MediaError::NotAnImage {
+            what: u.to_string(),
+        },
+        other => MediaError::Decode(crate::http::snippet(&other.to_string())),
+    }
+}
+
+/// Decodes `bytes` and resizes the picture to exactly `fit_within(original, target)`.
+/// `cancelled` is polled between the expensive steps so superseded work stops early.
+pub fn decode_to_fit(
+    bytes: &[u8],
+    target: (u32, u32),
+    limits: &DecodeLimits,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Fitted, MediaError> {
+    if target.0 == 0 || target.1 == 0 {
+        return Err(MediaError::Encode(
+            "the pane has no room for a picture".into(),
+        ));
+    }
+    let (width, height) = probe(bytes)?;
+    check_dimensions(width, height, limits)?;
+    if cancelled() {
+        return Err(MediaError::Cancelled);
+    }
+    let full = reader(bytes, Some(limits))?
+        .decode()
+        .map_err(|e| decode_error(&e))?;
+    if cancelled() {
+        return Err(MediaError::Cancelled);
+    }
+    let out = fit_within((full.width(), full.height()), target);
+    let image = resize_exact(full, out)?;
+    Ok(Fitted {
+        image,
+        original: (width, height),
+    })
+}
+
+/// Resizes to exactly `size` with a SIMD convolution (Catmull-Rom: sharp, and cheaper than
+/// Lanczos3 at large shrink ratios). Consumes the source so its pixels are freed right after.
+pub fn resize_exact(src: DynamicImage, size: (u32, u32)) -> Result<DynamicImage, MediaError> {
+    if (src.width(), src.height()) == size {
+        return Ok(src);
+    }
+    let (w, h) = (src.width(), src.height());
+    let alpha = src.color().has_alpha();
+    let (buf, pixel) = if alpha {
+        (src.into_rgba8().into_raw(), PixelType::U8x4)
+    } else {
+        (src.into_rgb8().into_raw(), PixelType::U8x3)
+    };
+    let resize_err = |e: &dyn std::fmt::Display| MediaError::Decode(format!("resize failed: {e}"));
+    let src_img = fir::images::Image::from_vec_u8(w, h, buf, pixel).map_err(|e| resize_err(&e))?;
+    let mut dst = fir::images::Image::new(size.0, size.1, pixel);
+    let options =
+        ResizeOptions::new().resize_alg(ResizeAlg::Convolution(fir::FilterType::CatmullRom));
+    Resizer::new()
+        .resize(&src_img, &mut dst, &options)
+        .map_err(|e| resize_err(&e))?;
+    drop(src_img);
+    let raw = dst.into_vec();
+    let image = if alpha {
+        RgbaImage::from_raw(size.0, size.1, raw).map(DynamicImage::ImageRgba8)
+    } else {
+        RgbImage::from_raw(size.0, size.1, raw).map(DynamicImage::ImageRgb8)
+    };
+    image.ok_or_else(|| MediaError::Decode("resize produced a buffer of the wrong size".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_fills_the_binding_side() {
+        assert_eq!(fit_within((1200, 900), (800, 600)), (800, 600));
+        assert_eq!(fit_within((900, 1200), (800, 600)), (450, 600));
+        assert_eq!(fit_within((100, 10), (800, 600)), (800, 80));
+        assert_eq!(fit_within((1, 1), (800, 600)), (600, 600));
+        assert_eq!(fit_within((4000, 1), (800, 600)), (800, 1));
+    }
+
+    #[test]
+    fn aspect_limit() {
+        let l = DecodeLimits::default();
+        assert!(check_dimensions(4000, 100, &l).is_ok());
+        assert!(matches!(
+            check_dimensions(4100, 100, &l),
+            Err(MediaError::ExtremeAspect { .. })
+        ));
+        assert!(matches!(
+            check_dimensions(0, 0, &l),
+            Err(MediaError::Empty { .. })
+        ));
+    }
+}
