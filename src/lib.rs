@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod doctor;
 pub mod domain;
 pub mod dump;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod logging;
 pub mod media;
 pub mod opener;
 pub mod provider;
+pub mod render_cmd;
 pub mod retry;
 pub mod sanitize;
 pub mod secret;
