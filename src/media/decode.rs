@@ -8,7 +8,7 @@ use fast_image_resize::{self as fir, PixelType, ResizeAlg, ResizeOptions, Resize
 use image::{DynamicImage, ImageReader, Limits, RgbImage, RgbaImage};
 
 use super::MediaError;
-use super::download::check_picture;
+use super::download::{Sniffed, check_picture};
 
 #[derive(Debug, Clone)]
 pub struct DecodeLimits {
@@ -82,12 +82,48 @@ pub fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Resul
     Ok(())
 }
 
-/// The declared size, read from the header only.
+/// The declared size, read from the header only. PNG and GIF sizes sit at fixed offsets and are
+/// read directly, so a forged header is refused before any decoder runs.
 pub fn probe(bytes: &[u8]) -> Result<(u32, u32), MediaError> {
-    check_picture(bytes, None)?;
+    let kind = check_picture(bytes, None)?;
+    let be32 = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let le16 = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let fixed = match kind {
+        Sniffed::Png if bytes.get(12..16) == Some(b"IHDR") => be32(16).zip(be32(20)),
+        Sniffed::Gif => le16(6).zip(le16(8)),
+        _ => None,
+    };
+    if let Some(dims) = fixed {
+        return Ok(dims);
+    }
+    if kind == Sniffed::Jpeg {
+        check_jpeg_complete(bytes)?;
+    }
     reader(bytes, None)?
         .into_dimensions()
         .map_err(|e| decode_error(&e))
+}
+
+/// The JPEG decoder fills a cut-off file with grey and calls it a success; a file that was cut
+/// short (an interrupted download, a broken upload) should say so instead. In entropy-coded data
+/// `FF` is always followed by `00` or a restart marker, so `FF D9` near the end is the end marker.
+fn check_jpeg_complete(bytes: &[u8]) -> Result<(), MediaError> {
+    let tail = &bytes[bytes.len().saturating_sub(4096)..];
+    if tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
+        Ok(())
+    } else {
+        Err(MediaError::Decode(
+            "the JPEG is truncated (no end-of-image marker)".into(),
+        ))
+    }
 }
 
 fn reader<'a>(
