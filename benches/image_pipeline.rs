@@ -48,6 +48,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("jpeg_4000x3000_to_800x600", |b| {
         b.iter(|| decode_to_fit(black_box(&huge), (800, 600), &limits, &never).expect("ok"))
     });
+    // Reference: the same picture decoded whole (no DCT scaling), then resized.
+    g.bench_function("jpeg_4000x3000_to_800x600_full_decode", |b| {
+        b.iter(|| {
+            let full = image::load_from_memory(black_box(&huge)).expect("ok");
+            xmedia::media::decode::resize_exact(full, (800, 600)).expect("ok")
+        })
+    });
     g.finish();
 
     let mut g = c.benchmark_group("encode_800x600");

@@ -171,6 +171,10 @@ pub fn fixed_picker(protocol: ProtocolType, cell_px: (u16, u16)) -> Picker {
 /// event stream starts reading, or its answers are mistaken for keys. A forced `choice` still
 /// queries, for the cell size; a failed or silent query falls back to half-blocks (or to the
 /// forced protocol at [`FALLBACK_CELL`]).
+///
+/// Caveat (ratatui-image 11.1): when the terminal stays silent, the crate's reader thread is left
+/// blocked on stdin and swallows the first input bytes that arrive later (one key press, once).
+/// Only terminals that answer nothing at all are affected; real terminals answer the status query.
 pub fn detect(choice: GraphicsChoice) -> Graphics {
     let hints = EnvHints::from_env();
     let options = QueryStdioOptions {
