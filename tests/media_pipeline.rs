@@ -218,6 +218,59 @@ async fn downloader_rejects_html_served_as_jpeg_and_oversized_bodies() {
     assert!(ok.starts_with(&[0xFF, 0xD8]));
 }
 
+/// A server that streams `total` bytes of JPEG-looking data in chunks, with no Content-Length,
+/// so only the streaming cap can stop it.
+async fn chunked_server(total: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let Ok((mut sock, _)) = listener.accept().await else {
+            return;
+        };
+        let mut req = [0u8; 4096];
+        let _ = sock.read(&mut req).await;
+        let head =
+            "HTTP/1.1 200 OK\r\ncontent-type: image/jpeg\r\ntransfer-encoding: chunked\r\n\r\n";
+        if sock.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let mut chunk = vec![0x55u8; 4096];
+        chunk[..3].copy_from_slice(&[0xFF, 0xD8, 0xFF]);
+        let mut sent = 0;
+        while sent < total {
+            let frame = [
+                format!("{:x}\r\n", chunk.len()).into_bytes(),
+                chunk.clone(),
+                b"\r\n".to_vec(),
+            ]
+            .concat();
+            if sock.write_all(&frame).await.is_err() {
+                return; // the client hung up: the cap worked
+            }
+            sent += chunk.len();
+        }
+        let _ = sock.write_all(b"0\r\n\r\n").await;
+    });
+    format!("http://{addr}/media/endless.jpg")
+}
+
+#[tokio::test]
+async fn streamed_body_is_cut_at_the_cap() {
+    let url = chunked_server(10 * 1024 * 1024).await;
+    let d = Downloader::new(
+        reqwest::Client::new(),
+        &DownloadConfig {
+            concurrency: 1,
+            max_bytes: 64 * 1024,
+        },
+    );
+    let e = d.fetch(&url).await.expect_err("over the cap");
+    assert_eq!(e, MediaError::TooLarge { limit: 64 * 1024 });
+}
+
 #[test]
 fn cache_never_exceeds_its_budget() {
     let budget = 64 * 1024;
