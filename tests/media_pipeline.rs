@@ -343,6 +343,40 @@ fn pipeline(server_budget: usize, encode_ahead: usize) -> ImagePipeline {
     )
 }
 
+#[tokio::test]
+async fn fast_scrolling_downloads_only_where_it_stops() {
+    let server = ScriptedServer::start().await.expect("server");
+    for i in 0..10 {
+        server.push(
+            &format!("/media/s{i}.jpg"),
+            image_reply(jpeg(64, 48), "image/jpeg"),
+        );
+    }
+    let base = server.base_url();
+    let mut p = ImagePipeline::new(
+        Downloader::new(reqwest::Client::new(), &DownloadConfig::default()),
+        fixed_picker(ProtocolType::Halfblocks, (10, 20)),
+        PipelineConfig {
+            encode_ahead: 1,
+            // Generous, so a slow CI machine still stays inside the window.
+            settle: Duration::from_millis(300),
+            ..PipelineConfig::default()
+        },
+    );
+    // A key held down: a new selection every 5 ms, well inside the settle window.
+    for i in 0..10 {
+        p.want(vec![ImageRequest::new(
+            format!("s{i}"),
+            format!("{base}/media/s{i}.jpg"),
+            CELLS,
+        )]);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(next(&mut p).await.key().0, "s9");
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/media/s9.jpg"]);
+}
+
 async fn next(p: &mut ImagePipeline) -> ImageEvent {
     tokio::time::timeout(Duration::from_secs(10), p.next_event())
         .await

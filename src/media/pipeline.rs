@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use bytes::Bytes;
 use ratatui::layout::Size;
@@ -123,6 +124,10 @@ pub struct PipelineConfig {
     pub limits: DecodeLimits,
     /// Ask the CDN for the smallest size that fills the pane (`?name=small|medium|large`).
     pub sized_urls: bool,
+    /// Wait this long before starting a download. While the user holds a key down, each new
+    /// selection cancels the last one inside this window, so nothing is fetched (and no
+    /// keep-alive connection is torn down mid-response) for pictures flashing past.
+    pub settle: Duration,
 }
 
 impl Default for PipelineConfig {
@@ -135,6 +140,7 @@ impl Default for PipelineConfig {
                 .unwrap_or(2),
             limits: DecodeLimits::default(),
             sized_urls: true,
+            settle: Duration::from_millis(30),
         }
     }
 }
@@ -387,6 +393,7 @@ impl ImagePipeline {
             downloader: self.downloader.clone(),
             picker: self.picker.clone(),
             limits: self.config.limits.clone(),
+            settle: self.config.settle,
             cache: self.cache.clone(),
             decode_permits: self.decode_permits.clone(),
             cancel: cancel.clone(),
@@ -500,6 +507,7 @@ struct Job {
     downloader: Downloader,
     picker: Picker,
     limits: DecodeLimits,
+    settle: Duration,
     cache: Cache,
     decode_permits: Arc<Semaphore>,
     cancel: Arc<AtomicBool>,
@@ -523,6 +531,9 @@ impl Job {
         let bytes = match cached {
             Some(b) => b,
             None => {
+                if !self.settle.is_zero() {
+                    tokio::time::sleep(self.settle).await;
+                }
                 let b = self.downloader.fetch(&self.url).await?;
                 lock(&self.cache).insert(bytes_key, Cached::Bytes(b.clone()), b.len());
                 b
