@@ -1,0 +1,307 @@
+//! Decoding with limits checked before anything is allocated, then one high-quality shrink (or
+//! enlargement) to exactly the pane's pixel box. Synchronous: run it on
+//! `tokio::task::spawn_blocking`. The full-resolution pixels never outlive [`decode_to_fit`].
+
+use std::io::Cursor;
+
+use fast_image_resize::{self as fir, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::{DynamicImage, ImageReader, Limits, RgbImage, RgbaImage};
+
+use super::MediaError;
+use super::download::{Sniffed, check_picture, sniff};
+
+#[derive(Debug, Clone)]
+pub struct DecodeLimits {
+    pub max_width: u32,
+    pub max_height: u32,
+    /// Largest decoded buffer, in bytes (4 bytes a pixel is assumed).
+    pub max_alloc: u64,
+    /// Longest side over shortest side; beyond it a preview would be a line.
+    pub max_aspect: u32,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        Self {
+            max_width: 16384,
+            max_height: 16384,
+            max_alloc: 128 * 1024 * 1024,
+            max_aspect: 40,
+        }
+    }
+}
+
+/// A picture ready to encode: exactly [`fit_within`] of the original and the target box.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    pub image: DynamicImage,
+    /// The size the file declared.
+    pub original: (u32, u32),
+}
+
+/// The largest size with `src`'s aspect ratio that fits in `target`, touching it on at least one
+/// side. Small pictures are enlarged: a preview fills its pane. Never 0 on either side.
+pub fn fit_within(src: (u32, u32), target: (u32, u32)) -> (u32, u32) {
+    let (sw, sh) = (u64::from(src.0.max(1)), u64::from(src.1.max(1)));
+    let (tw, th) = (u64::from(target.0.max(1)), u64::from(target.1.max(1)));
+    // Compare sw/sh with tw/th without floating point: the binding side is filled exactly.
+    if sw * th >= tw * sh {
+        let h = (sh * tw + sw / 2) / sw;
+        (tw as u32, h.clamp(1, th) as u32)
+    } else {
+        let w = (sw * th + sh / 2) / sh;
+        (w.clamp(1, tw) as u32, th as u32)
+    }
+}
+
+/// Rejects sizes that are empty, absurdly large, or too thin to show, with the reason.
+pub fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), MediaError> {
+    if width == 0 || height == 0 {
+        return Err(MediaError::Empty { width, height });
+    }
+    let too_many = || MediaError::TooManyPixels {
+        width,
+        height,
+        max_width: limits.max_width,
+        max_height: limits.max_height,
+    };
+    if width > limits.max_width || height > limits.max_height {
+        return Err(too_many());
+    }
+    if u64::from(width) * u64::from(height) * 4 > limits.max_alloc {
+        return Err(too_many());
+    }
+    let (long, short) = (width.max(height), width.min(height));
+    if u64::from(long) > u64::from(short) * u64::from(limits.max_aspect) {
+        return Err(MediaError::ExtremeAspect {
+            width,
+            height,
+            max: limits.max_aspect,
+        });
+    }
+    Ok(())
+}
+
+/// The declared size, read from the header only. PNG and GIF sizes sit at fixed offsets and are
+/// read directly, so a forged header is refused before any decoder runs.
+pub fn probe(bytes: &[u8]) -> Result<(u32, u32), MediaError> {
+    let kind = check_picture(bytes, None)?;
+    let be32 = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let le16 = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let fixed = match kind {
+        Sniffed::Png if bytes.get(12..16) == Some(b"IHDR") => be32(16).zip(be32(20)),
+        Sniffed::Gif => le16(6).zip(le16(8)),
+        _ => None,
+    };
+    if let Some(dims) = fixed {
+        return Ok(dims);
+    }
+    if kind == Sniffed::Jpeg {
+        check_jpeg_complete(bytes)?;
+    }
+    reader(bytes, None)?
+        .into_dimensions()
+        .map_err(|e| decode_error(&e))
+}
+
+/// The JPEG decoder fills a cut-off file with grey and calls it a success; a file that was cut
+/// short (an interrupted download, a broken upload) should say so instead. In entropy-coded data
+/// `FF` is always followed by `00` or a restart marker, so `FF D9` near the end is the end marker.
+fn check_jpeg_complete(bytes: &[u8]) -> Result<(), MediaError> {
+    let tail = &bytes[bytes.len().saturating_sub(4096)..];
+    if tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
+        Ok(())
+    } else {
+        Err(MediaError::Decode(
+            "the JPEG is truncated (no end-of-image marker)".into(),
+        ))
+    }
+}
+
+fn reader<'a>(
+    bytes: &'a [u8],
+    limits: Option<&DecodeLimits>,
+) -> Result<ImageReader<Cursor<&'a [u8]>>, MediaError> {
+    let mut r = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| MediaError::Decode(e.to_string()))?;
+    if let Some(l) = limits {
+        let mut lim = Limits::default();
+        lim.max_image_width = Some(l.max_width);
+        lim.max_image_height = Some(l.max_height);
+        lim.max_alloc = Some(l.max_alloc);
+        r.limits(lim);
+    }
+    Ok(r)
+}
+
+fn decode_error(e: &image::ImageError) -> MediaError {
+    match e {
+        image::ImageError::Limits(l) => {
+            MediaError::Decode(format!("over the decoding limits ({l})"))
+        }
+        image::ImageError::Unsupported(u) => MediaError::NotAnImage {
+            what: u.to_string(),
+        },
+        other => MediaError::Decode(crate::http::snippet(&other.to_string())),
+    }
+}
+
+/// Decodes `bytes` and resizes the picture to exactly `fit_within(original, target)`.
+/// `cancelled` is polled between the expensive steps so superseded work stops early.
+pub fn decode_to_fit(
+    bytes: &[u8],
+    target: (u32, u32),
+    limits: &DecodeLimits,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Fitted, MediaError> {
+    if target.0 == 0 || target.1 == 0 {
+        return Err(MediaError::Encode(
+            "the pane has no room for a picture".into(),
+        ));
+    }
+    let (width, height) = probe(bytes)?;
+    check_dimensions(width, height, limits)?;
+    if cancelled() {
+        return Err(MediaError::Cancelled);
+    }
+    let out = fit_within((width, height), target);
+    // A JPEG at least twice the target on both sides is decoded straight at 1/2, 1/4 or 1/8
+    // scale (the IDCT does the shrinking), which is several times faster and smaller than
+    // decoding it whole. Anything the scaled decoder cannot handle takes the normal path.
+    let scaled = (sniff(bytes) == Some(Sniffed::Jpeg)
+        && u64::from(out.0) * 2 <= u64::from(width)
+        && u64::from(out.1) * 2 <= u64::from(height))
+    .then(|| decode_jpeg_scaled(bytes, out, limits))
+    .flatten();
+    let full = match scaled {
+        Some(img) => img,
+        None => reader(bytes, Some(limits))?
+            .decode()
+            .map_err(|e| decode_error(&e))?,
+    };
+    if cancelled() {
+        return Err(MediaError::Cancelled);
+    }
+    let image = resize_exact(full, out)?;
+    Ok(Fitted {
+        image,
+        original: (width, height),
+    })
+}
+
+/// Decodes a JPEG with DCT scaling so the result is the smallest power-of-two reduction that is
+/// still at least `at_least` (on one side, hence about both: the scale is uniform). `None` when
+/// the scaled decoder cannot help (CMYK, 16-bit, or an error); the caller then decodes normally.
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    at_least: (u32, u32),
+    limits: &DecodeLimits,
+) -> Option<DynamicImage> {
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.set_max_decoding_buffer_size(usize::try_from(limits.max_alloc).unwrap_or(usize::MAX));
+    let request = (
+        u16::try_from(at_least.0).unwrap_or(u16::MAX),
+        u16::try_from(at_least.1).unwrap_or(u16::MAX),
+    );
+    let (w, h) = decoder.scale(request.0, request.1).ok()?;
+    let format = decoder.info()?.pixel_format;
+    let pixels = decoder.decode().ok()?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    match format {
+        jpeg_decoder::PixelFormat::RGB24 => {
+            RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+        }
+        jpeg_decoder::PixelFormat::L8 => {
+            image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+        }
+        _ => None,
+    }
+}
+
+/// Resizes to exactly `size` with a SIMD convolution (Catmull-Rom: sharp, and cheaper than
+/// Lanczos3 at large shrink ratios). Consumes the source so its pixels are freed right after.
+pub fn resize_exact(src: DynamicImage, size: (u32, u32)) -> Result<DynamicImage, MediaError> {
+    if (src.width(), src.height()) == size {
+        return Ok(src);
+    }
+    let (w, h) = (src.width(), src.height());
+    let alpha = src.color().has_alpha();
+    let (buf, pixel) = if alpha {
+        (src.into_rgba8().into_raw(), PixelType::U8x4)
+    } else {
+        (src.into_rgb8().into_raw(), PixelType::U8x3)
+    };
+    let resize_err = |e: &dyn std::fmt::Display| MediaError::Decode(format!("resize failed: {e}"));
+    let src_img = fir::images::Image::from_vec_u8(w, h, buf, pixel).map_err(|e| resize_err(&e))?;
+    let mut dst = fir::images::Image::new(size.0, size.1, pixel);
+    let options =
+        ResizeOptions::new().resize_alg(ResizeAlg::Convolution(fir::FilterType::CatmullRom));
+    Resizer::new()
+        .resize(&src_img, &mut dst, &options)
+        .map_err(|e| resize_err(&e))?;
+    drop(src_img);
+    let raw = dst.into_vec();
+    let image = if alpha {
+        RgbaImage::from_raw(size.0, size.1, raw).map(DynamicImage::ImageRgba8)
+    } else {
+        RgbImage::from_raw(size.0, size.1, raw).map(DynamicImage::ImageRgb8)
+    };
+    image.ok_or_else(|| MediaError::Decode("resize produced a buffer of the wrong size".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_fills_the_binding_side() {
+        assert_eq!(fit_within((1200, 900), (800, 600)), (800, 600));
+        assert_eq!(fit_within((900, 1200), (800, 600)), (450, 600));
+        assert_eq!(fit_within((100, 10), (800, 600)), (800, 80));
+        assert_eq!(fit_within((1, 1), (800, 600)), (600, 600));
+        assert_eq!(fit_within((4000, 1), (800, 600)), (800, 1));
+    }
+
+    #[test]
+    fn large_jpeg_is_decoded_at_a_reduced_scale() {
+        let img = RgbImage::from_fn(1600, 1200, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        });
+        let mut jpeg = Cursor::new(Vec::new());
+        DynamicImage::ImageRgb8(img)
+            .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+            .expect("encode");
+        let jpeg = jpeg.into_inner();
+        let small =
+            decode_jpeg_scaled(&jpeg, (400, 300), &DecodeLimits::default()).expect("scaled");
+        assert_eq!((small.width(), small.height()), (400, 300));
+        let mid = decode_jpeg_scaled(&jpeg, (500, 375), &DecodeLimits::default()).expect("scaled");
+        assert_eq!((mid.width(), mid.height()), (800, 600));
+        let fitted =
+            decode_to_fit(&jpeg, (500, 500), &DecodeLimits::default(), &|| false).expect("fits");
+        assert_eq!((fitted.image.width(), fitted.image.height()), (500, 375));
+    }
+
+    #[test]
+    fn aspect_limit() {
+        let l = DecodeLimits::default();
+        assert!(check_dimensions(4000, 100, &l).is_ok());
+        assert!(matches!(
+            check_dimensions(4100, 100, &l),
+            Err(MediaError::ExtremeAspect { .. })
+        ));
+        assert!(matches!(
+            check_dimensions(0, 0, &l),
+            Err(MediaError::Empty { .. })
+        ));
+    }
+}

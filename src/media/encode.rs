@@ -1,0 +1,66 @@
+//! Turning a fitted picture into what ratatui-image draws. The picture arrives already at the
+//! pane's pixel size, so ratatui-image only encodes (no second resize with its nearest-neighbour
+//! default).
+
+use image::DynamicImage;
+use ratatui::layout::Size;
+use ratatui_image::Resize;
+use ratatui_image::picker::{Picker, ProtocolType};
+use ratatui_image::protocol::Protocol;
+use ratatui_image::protocol::halfblocks::Halfblocks;
+
+use super::MediaError;
+
+/// The pixel box a pane of `cells` offers under `picker`'s protocol. Half-blocks show two
+/// "pixels" a cell (upper and lower half), so their box is `cols × 2·rows`; the graphics protocols
+/// get the real cell size in pixels.
+pub fn pixel_box(picker: &Picker, cells: Size) -> (u32, u32) {
+    match picker.protocol_type() {
+        ProtocolType::Halfblocks => (u32::from(cells.width), 2 * u32::from(cells.height)),
+        _ => {
+            let font = picker.font_size();
+            (
+                u32::from(cells.width) * u32::from(font.width.max(1)),
+                u32::from(cells.height) * u32::from(font.height.max(1)),
+            )
+        }
+    }
+}
+
+/// Encodes `image` (already sized with [`pixel_box`] and `decode::fit_within`) for a pane of
+/// `cells`. CPU-bound for sixel/kitty/iTerm2: run it on `spawn_blocking`.
+pub fn encode(picker: &Picker, image: DynamicImage, cells: Size) -> Result<Protocol, MediaError> {
+    match picker.protocol_type() {
+        ProtocolType::Halfblocks => {
+            // Built directly: going through `new_protocol` would need the picture at the nominal
+            // font size (10×20 per cell) only for it to be shrunk again to 1×2.
+            let size = Size::new(
+                clamp_u16(image.width()).min(cells.width),
+                clamp_u16(image.height().div_ceil(2)).min(cells.height),
+            );
+            Halfblocks::new(image, size)
+                .map(Protocol::Halfblocks)
+                .map_err(|e| MediaError::Encode(e.to_string()))
+        }
+        _ => picker
+            .new_protocol(image, cells, Resize::Fit(None))
+            .map_err(|e| MediaError::Encode(e.to_string())),
+    }
+}
+
+fn clamp_u16(n: u32) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
+/// Roughly what an encoded preview holds in memory, for the cache's budget. ratatui-image does not
+/// expose its buffers, so this is estimated from the pixel count: kitty and iTerm2 carry base64 of
+/// 4 bytes a pixel, sixel is palette-indexed and run-length coded (about a byte a pixel for a
+/// photo), half-blocks keep a small struct a cell.
+pub fn estimated_bytes(protocol: ProtocolType, pixels: (u32, u32), cells: Size) -> usize {
+    let px = pixels.0 as usize * pixels.1 as usize;
+    match protocol {
+        ProtocolType::Kitty | ProtocolType::Iterm2 => px * 4 * 4 / 3 + 1024,
+        ProtocolType::Sixel => px + 1024,
+        ProtocolType::Halfblocks => usize::from(cells.width) * usize::from(cells.height) * 24 + 256,
+    }
+}

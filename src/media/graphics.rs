@@ -1,0 +1,278 @@
+//! Which graphics protocol to draw pictures with, and why — the "why" is shown by `doctor`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use ratatui_image::FontSize;
+use ratatui_image::picker::cap_parser::QueryStdioOptions;
+use ratatui_image::picker::{Picker, ProtocolType};
+use serde::Deserialize;
+
+/// Longest the terminal may take to answer the capability query. ratatui-image restarts this
+/// wait each time it reads something, so a terminal that answers at all finishes quickly and a
+/// silent one costs this once.
+pub const QUERY_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// Cell size assumed when the terminal does not say (a common 1:2 font).
+pub const FALLBACK_CELL: (u16, u16) = (10, 20);
+
+/// `--graphics` / config `graphics = "…"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum GraphicsChoice {
+    #[default]
+    Auto,
+    Kitty,
+    Sixel,
+    Iterm2,
+    Halfblocks,
+}
+
+impl GraphicsChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Kitty => "kitty",
+            Self::Sixel => "sixel",
+            Self::Iterm2 => "iterm2",
+            Self::Halfblocks => "halfblocks",
+        }
+    }
+
+    /// The forced protocol, or `None` for auto-detection.
+    pub fn protocol(self) -> Option<ProtocolType> {
+        match self {
+            Self::Auto => None,
+            Self::Kitty => Some(ProtocolType::Kitty),
+            Self::Sixel => Some(ProtocolType::Sixel),
+            Self::Iterm2 => Some(ProtocolType::Iterm2),
+            Self::Halfblocks => Some(ProtocolType::Halfblocks),
+        }
+    }
+}
+
+impl FromStr for GraphicsChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(Self::Auto),
+            "kitty" => Ok(Self::Kitty),
+            "sixel" => Ok(Self::Sixel),
+            "iterm2" | "iterm" => Ok(Self::Iterm2),
+            "halfblocks" | "blocks" => Ok(Self::Halfblocks),
+            other => Err(format!(
+                "unknown graphics protocol {other:?}; expected auto, kitty, sixel, iterm2 or halfblocks"
+            )),
+        }
+    }
+}
+
+pub fn protocol_name(p: ProtocolType) -> &'static str {
+    match p {
+        ProtocolType::Halfblocks => "halfblocks",
+        ProtocolType::Sixel => "sixel",
+        ProtocolType::Kitty => "kitty",
+        ProtocolType::Iterm2 => "iterm2",
+    }
+}
+
+/// What the environment says about the terminal: hints only, used to explain a choice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnvHints {
+    pub term: Option<String>,
+    pub term_program: Option<String>,
+    pub kitty_window_id: bool,
+    /// `$TMUX` set, or TERM/TERM_PROGRAM naming tmux.
+    pub tmux: bool,
+    pub screen: bool,
+}
+
+impl EnvHints {
+    pub fn from_env() -> Self {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let nonempty = |k: &str| get(k).filter(|v| !v.is_empty());
+        let term = nonempty("TERM");
+        let term_program = nonempty("TERM_PROGRAM");
+        let tmux = nonempty("TMUX").is_some()
+            || term.as_deref().is_some_and(|t| t.starts_with("tmux"))
+            || term_program.as_deref() == Some("tmux");
+        let screen = nonempty("STY").is_some()
+            || (!tmux && term.as_deref().is_some_and(|t| t.starts_with("screen")));
+        Self {
+            term,
+            term_program,
+            kitty_window_id: nonempty("KITTY_WINDOW_ID").is_some(),
+            tmux,
+            screen,
+        }
+    }
+
+    /// A short human reading of the hints, e.g. "TERM=xterm-kitty, inside tmux".
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        parts.push(format!(
+            "TERM={}",
+            self.term
+                .as_deref()
+                .map(crate::sanitize::line)
+                .unwrap_or_else(|| "(unset)".into())
+        ));
+        if let Some(p) = &self.term_program {
+            parts.push(format!("TERM_PROGRAM={}", crate::sanitize::line(p)));
+        }
+        if self.kitty_window_id {
+            parts.push("KITTY_WINDOW_ID set".into());
+        }
+        if self.tmux {
+            parts.push("inside tmux".into());
+        }
+        if self.screen {
+            parts.push("inside GNU screen".into());
+        }
+        parts.join(", ")
+    }
+}
+
+/// The chosen protocol with its cell size, and why.
+#[derive(Debug, Clone)]
+pub struct Graphics {
+    pub picker: Picker,
+    pub why: String,
+    /// Whether the terminal answered the capability query.
+    pub answered: bool,
+    pub hints: EnvHints,
+}
+
+impl Graphics {
+    pub fn protocol(&self) -> ProtocolType {
+        self.picker.protocol_type()
+    }
+
+    pub fn cell_px(&self) -> (u16, u16) {
+        let f = self.picker.font_size();
+        (f.width, f.height)
+    }
+}
+
+/// A picker with a given protocol and cell size, without touching the terminal.
+pub fn fixed_picker(protocol: ProtocolType, cell_px: (u16, u16)) -> Picker {
+    // `from_fontsize` is deprecated only to steer people to the query; here the caller knows.
+    #[allow(deprecated)]
+    let mut picker = Picker::from_fontsize(FontSize::new(cell_px.0.max(1), cell_px.1.max(1)));
+    picker.set_protocol_type(protocol);
+    picker
+}
+
+/// Asks the terminal (writes to stdout, reads stdin). Call after entering raw mode and before the
+/// event stream starts reading, or its answers are mistaken for keys. A forced `choice` still
+/// queries, for the cell size; a failed or silent query falls back to half-blocks (or to the
+/// forced protocol at [`FALLBACK_CELL`]).
+///
+/// Caveat (ratatui-image 11.1): when the terminal stays silent, the crate's reader thread is left
+/// blocked on stdin and swallows the first input bytes that arrive later (one key press, once).
+/// Only terminals that answer nothing at all are affected; real terminals answer the status query.
+pub fn detect(choice: GraphicsChoice) -> Graphics {
+    let hints = EnvHints::from_env();
+    let options = QueryStdioOptions {
+        timeout: QUERY_TIMEOUT,
+        ..QueryStdioOptions::default()
+    };
+    let queried = Picker::from_query_stdio_with_options(options);
+    decide(choice, queried.map_err(|e| e.to_string()), hints)
+}
+
+/// The decision behind [`detect`], separated from the terminal I/O so it can be tested.
+pub fn decide(
+    choice: GraphicsChoice,
+    queried: Result<Picker, String>,
+    hints: EnvHints,
+) -> Graphics {
+    let (mut picker, answered, query_note) = match queried {
+        Ok(p) => {
+            let answered = !p.capabilities().is_empty();
+            let note = if answered {
+                "the terminal answered the graphics query".to_string()
+            } else {
+                "the terminal did not answer the graphics query".to_string()
+            };
+            (p, answered, note)
+        }
+        Err(e) => (
+            fixed_picker(ProtocolType::Halfblocks, FALLBACK_CELL),
+            false,
+            format!("the graphics query failed ({})", crate::http::snippet(&e)),
+        ),
+    };
+    let detected = picker.protocol_type();
+    let why = match choice.protocol() {
+        Some(forced) => {
+            picker.set_protocol_type(forced);
+            format!(
+                "{} forced by --graphics/config; {query_note}",
+                protocol_name(forced)
+            )
+        }
+        None => {
+            let mut why = format!("{}: {query_note}", protocol_name(detected));
+            match detected {
+                ProtocolType::Kitty => why.push_str(" and supports the kitty graphics protocol"),
+                ProtocolType::Sixel => why.push_str(" and reports sixel support"),
+                ProtocolType::Iterm2 => why.push_str("; TERM_PROGRAM suggests iTerm2 images"),
+                ProtocolType::Halfblocks => {
+                    why.push_str("; no graphics protocol found, using coloured half-blocks");
+                    if hints.tmux {
+                        why.push_str(
+                            " (inside tmux, pictures need `set -g allow-passthrough on` \
+                             and a graphics-capable outer terminal)",
+                        );
+                    } else if hints.kitty_window_id {
+                        why.push_str(
+                            " (KITTY_WINDOW_ID is set but kitty did not answer; try --graphics kitty)",
+                        );
+                    }
+                }
+            }
+            why
+        }
+    };
+    Graphics {
+        picker,
+        why,
+        answered,
+        hints,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_choices() {
+        assert_eq!("Kitty".parse::<GraphicsChoice>(), Ok(GraphicsChoice::Kitty));
+        assert!("vt340".parse::<GraphicsChoice>().is_err());
+    }
+
+    #[test]
+    fn failed_query_falls_back_to_halfblocks_and_says_tmux() {
+        let hints = EnvHints::from_lookup(|k| match k {
+            "TMUX" => Some("/tmp/tmux-0/default,1,0".into()),
+            "TERM" => Some("tmux-256color".into()),
+            _ => None,
+        });
+        let g = decide(GraphicsChoice::Auto, Err("no tty".into()), hints);
+        assert_eq!(g.protocol(), ProtocolType::Halfblocks);
+        assert!(g.why.contains("tmux"), "{}", g.why);
+        let g = decide(
+            GraphicsChoice::Sixel,
+            Err("no tty".into()),
+            EnvHints::default(),
+        );
+        assert_eq!(g.protocol(), ProtocolType::Sixel);
+        assert_eq!(g.cell_px(), FALLBACK_CELL);
+    }
+}
