@@ -14,6 +14,9 @@ pub enum Action {
     PageUp,
     HalfPageDown,
     HalfPageUp,
+    /// Next / previous picture of the selected tweet (its own media, then the quoted tweet's).
+    NextMedia,
+    PrevMedia,
     OpenTweet,
     OpenMedia,
     CopyLink,
@@ -27,7 +30,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 18] = [
         Self::SelectNext,
         Self::SelectPrev,
         Self::SelectFirst,
@@ -36,6 +39,8 @@ impl Action {
         Self::PageUp,
         Self::HalfPageDown,
         Self::HalfPageUp,
+        Self::NextMedia,
+        Self::PrevMedia,
         Self::OpenTweet,
         Self::OpenMedia,
         Self::CopyLink,
@@ -57,6 +62,8 @@ impl Action {
             Self::PageUp => "page_up",
             Self::HalfPageDown => "half_page_down",
             Self::HalfPageUp => "half_page_up",
+            Self::NextMedia => "next_media",
+            Self::PrevMedia => "prev_media",
             Self::OpenTweet => "open_tweet",
             Self::OpenMedia => "open_media",
             Self::CopyLink => "copy_link",
@@ -79,6 +86,8 @@ impl Action {
             Self::PageUp => "page up",
             Self::HalfPageDown => "half page down",
             Self::HalfPageUp => "half page up",
+            Self::NextMedia => "next picture of this tweet",
+            Self::PrevMedia => "previous picture of this tweet",
             Self::OpenTweet => "open tweet in browser",
             Self::OpenMedia => "open media (original size / best MP4)",
             Self::CopyLink => "copy tweet link",

@@ -106,6 +106,8 @@ pub struct App {
     area: Rect,
     /// Wall clock as of the last tick.
     now: DateTime<Utc>,
+    /// Which of the selected tweet's pictures is shown (reset when the selection moves).
+    media_index: usize,
     dirty: bool,
     quit: bool,
 }
@@ -125,6 +127,7 @@ impl App {
             preview_visible: true,
             area: Rect::new(0, 0, 80, 24),
             now: DateTime::UNIX_EPOCH,
+            media_index: 0,
             dirty: true,
             quit: false,
         }
@@ -158,6 +161,14 @@ impl App {
     }
     pub fn selected_tweet(&self) -> Option<&Tweet> {
         self.timeline.selected_tweet()
+    }
+
+    /// The picture shown for the selected tweet: `(index, count, media)`, counting the tweet's
+    /// own media and then its quoted tweet's.
+    pub fn selected_media(&self) -> Option<(usize, usize, &Media)> {
+        let all = previewable_media(self.selected_tweet()?);
+        let i = self.media_index.min(all.len().checked_sub(1)?);
+        Some((i, all.len(), all[i]))
     }
     pub fn pager(&self) -> &PagerState {
         self.pager.state()
@@ -356,6 +367,9 @@ impl App {
         self.timeline.select(index);
         let effects = self.after_move();
         let after = (self.timeline.selected(), self.timeline.offset());
+        if after.0 != before.0 {
+            self.media_index = 0;
+        }
         self.dirty |= before != after || !effects.is_empty();
         effects
     }
@@ -388,13 +402,31 @@ impl App {
                 Some(url) => self.open(&url),
                 None => Vec::new(),
             },
-            Action::OpenMedia => match self.selected_tweet().map(media_url) {
+            Action::NextMedia | Action::PrevMedia => {
+                let count = self
+                    .selected_tweet()
+                    .map_or(0, |t| previewable_media(t).len());
+                if count > 1 {
+                    let i = self.media_index.min(count - 1);
+                    self.media_index = if action == Action::NextMedia {
+                        (i + 1) % count
+                    } else {
+                        (i + count - 1) % count
+                    };
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+            Action::OpenMedia => match self.selected_media().map(|(_, _, m)| open_url_for(m)) {
                 Some(Ok(url)) => self.open(&url),
                 Some(Err(why)) => {
                     self.set_notice(why.to_string(), NoticeLevel::Warning);
                     Vec::new()
                 }
-                None => Vec::new(),
+                None => {
+                    self.set_notice("this tweet has no media".into(), NoticeLevel::Warning);
+                    Vec::new()
+                }
             },
             Action::CopyLink => match self.selected_tweet().map(|t| t.url.clone()) {
                 Some(url) => {
@@ -478,6 +510,15 @@ impl App {
 
 /// The media a tweet is shown by: its first own media, else the first of the tweet it quotes.
 /// The preview's picture and `OpenMedia` both use this, so they always agree.
+/// Every picture a tweet can show: its own media, then its quoted tweet's.
+pub fn previewable_media(tweet: &Tweet) -> Vec<&Media> {
+    tweet
+        .media
+        .iter()
+        .chain(tweet.quoted.iter().flat_map(|q| q.media.iter()))
+        .collect()
+}
+
 pub fn primary_media(tweet: &Tweet) -> Option<&Media> {
     tweet
         .media

@@ -24,6 +24,10 @@ pub struct Cli {
 pub enum Command {
     /// Print an account's media tweets as JSON Lines (no terminal UI).
     Dump(DumpArgs),
+    /// Draw a picture exactly as the preview pane would (to check a terminal, or to time it).
+    Render(crate::render_cmd::RenderArgs),
+    /// Report the terminal's graphics support, the config file and which keys are set.
+    Doctor(DoctorArgs),
     /// Serve the bundled demo account over HTTP on 127.0.0.1 in all three providers' formats.
     DemoServer(DemoServerArgs),
 }
@@ -51,6 +55,9 @@ pub struct Target {
     /// Config file (default: $XMEDIA_CONFIG, else ~/.config/xmedia/config.toml).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// How to draw pictures (default: the config's `graphics`, else ask the terminal).
+    #[arg(long, value_enum)]
+    pub graphics: Option<crate::media::graphics::GraphicsChoice>,
     /// Delay every demo-server answer by this much (with --demo), to watch prefetching work.
     #[arg(long, value_name = "MS", requires = "demo")]
     pub demo_latency_ms: Option<u64>,
@@ -66,6 +73,16 @@ pub struct DumpArgs {
     /// Fetch every page until the end.
     #[arg(long)]
     pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Force a protocol, to see what detection would say about it.
+    #[arg(long, value_enum, default_value_t = crate::media::graphics::GraphicsChoice::Auto)]
+    pub graphics: crate::media::graphics::GraphicsChoice,
+    /// Config file (default: $XMEDIA_CONFIG, else ~/.config/xmedia/config.toml).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

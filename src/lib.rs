@@ -14,6 +14,7 @@ pub mod dump;
 pub mod effect;
 pub mod error;
 pub mod http;
+pub mod image_layer;
 pub mod keymap;
 pub mod logging;
 pub mod media;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use xmedia::cli::{Cli, Command};
 use xmedia::config::process_env;
+use xmedia::media::graphics::GraphicsChoice;
 use xmedia::setup::{self, Fallback};
 
 fn main() -> ExitCode {
@@ -50,6 +51,12 @@ async fn run(cli: Cli) -> i32 {
             xmedia::dump::run(&session.source, &opts, &mut out, &mut err).await
         }
         Some(Command::DemoServer(args)) => demo_server(args).await,
+        Some(Command::Render(args)) => {
+            let mut out = std::io::stdout().lock();
+            let mut err = std::io::stderr();
+            xmedia::render_cmd::run(&args, &mut out, &mut err).await
+        }
+        Some(Command::Doctor(args)) => doctor(args),
         None => browse(cli.target).await,
     }
 }
@@ -118,12 +125,34 @@ async fn browse(target: xmedia::cli::Target) -> i32 {
             return 2;
         }
     };
+    // Ask the terminal what it can draw: after raw mode, before the event stream reads stdin.
+    let choice = target
+        .graphics
+        .or_else(|| file_graphics(&session))
+        .unwrap_or(GraphicsChoice::Auto);
+    let graphics = xmedia::media::graphics::detect(choice);
+    tracing::info!("graphics: {:?}, {}", graphics.protocol(), graphics.why);
+    let downloader = xmedia::media::download::Downloader::new(
+        session.source.http().reqwest().clone(),
+        &Default::default(),
+    );
+    let mut pipeline_config = xmedia::media::pipeline::PipelineConfig::default();
+    if let Some(mb) = session.config.file.cache_mb {
+        pipeline_config.cache_budget =
+            usize::try_from(mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+    }
+    let images = xmedia::image_layer::ImageLayer::new(xmedia::media::pipeline::ImagePipeline::new(
+        downloader,
+        graphics.picker.clone(),
+        pipeline_config,
+    ));
     for n in &session.notices {
         app.update(xmedia::msg::Msg::Notice(n.clone()));
     }
     let deps = xmedia::runtime::Deps {
         source: session.source.clone(),
         opener: None,
+        images: Some(images),
     };
     let result = xmedia::runtime::run(&mut guard.terminal, &mut app, deps).await;
     drop(guard);
@@ -134,4 +163,71 @@ async fn browse(target: xmedia::cli::Target) -> i32 {
             1
         }
     }
+}
+
+fn file_graphics(session: &setup::Session) -> Option<GraphicsChoice> {
+    let raw = session.config.file.graphics.as_deref()?;
+    match raw.parse() {
+        Ok(g) => Some(g),
+        Err(e) => {
+            tracing::warn!("config graphics {raw:?}: {e}");
+            None
+        }
+    }
+}
+
+/// `xmedia doctor`: graphics, config and keys, without printing any key.
+fn doctor(args: xmedia::cli::DoctorArgs) -> i32 {
+    use std::io::IsTerminal;
+    let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let graphics = if tty && crossterm::terminal::enable_raw_mode().is_ok() {
+        let g = xmedia::media::graphics::detect(args.graphics);
+        let _ = crossterm::terminal::disable_raw_mode();
+        g
+    } else {
+        xmedia::media::graphics::decide(
+            args.graphics,
+            Err("not a terminal".into()),
+            xmedia::media::graphics::EnvHints::from_env(),
+        )
+    };
+    print!("{}", xmedia::doctor::report(&graphics));
+    let path = args
+        .config
+        .unwrap_or_else(|| xmedia::config::default_path(&process_env));
+    let mut status = 0;
+    match xmedia::config::Config::load(&path) {
+        Ok(c) => {
+            let exists = if path.exists() {
+                ""
+            } else {
+                " (not present: defaults)"
+            };
+            println!("config:    {}{exists}", path.display());
+            for w in &c.warnings {
+                println!("  warning: {w}");
+            }
+            for kind in xmedia::domain::ProviderKind::ALL {
+                let state = match c.key(kind, &process_env) {
+                    Ok(Some(_)) => "set".to_string(),
+                    Ok(None) => format!("not set ({})", kind.key_env_var()),
+                    Err(e) => {
+                        status = 2;
+                        format!("invalid: {e}")
+                    }
+                };
+                println!("key:       {kind:<9} {state}");
+            }
+            match c.choose_provider(None, &process_env) {
+                Ok(Some(k)) => println!("provider:  {k}"),
+                Ok(None) => println!("provider:  none configured (xmedia opens the demo)"),
+                Err(e) => println!("provider:  {e}"),
+            }
+        }
+        Err(e) => {
+            println!("config:    {e}");
+            status = 2;
+        }
+    }
+    status
 }

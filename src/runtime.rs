@@ -21,6 +21,8 @@ use tokio::sync::mpsc;
 
 use crate::app::App;
 use crate::effect::Effect;
+use crate::image_layer::ImageLayer;
+use crate::media::pipeline::ImageEvent;
 use crate::msg::Msg;
 use crate::source::Source;
 
@@ -29,16 +31,23 @@ pub struct Deps {
     pub source: Source,
     /// A command to open URLs with instead of the system opener (config `opener`).
     pub opener: Option<String>,
+    /// The preview's picture layer; `None` draws text only.
+    pub images: Option<ImageLayer>,
 }
 
 /// Runs until the app quits, the input stream ends, or SIGTERM arrives.
-pub async fn run<B>(terminal: &mut Terminal<B>, app: &mut App, deps: Deps) -> std::io::Result<()>
+pub async fn run<B>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    mut deps: Deps,
+) -> std::io::Result<()>
 where
     B: Backend<Error = std::io::Error> + Write,
 {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut events = EventStream::new();
     let mut sigterm = terminate_signal();
+    let mut picture_changed = false;
 
     let size = terminal.size()?;
     let mut pending = vec![Msg::Resized(size.width, size.height), Msg::Tick(Utc::now())];
@@ -58,11 +67,23 @@ where
         if app.should_quit() {
             break;
         }
-        if app.take_dirty() {
+        if let Some(layer) = deps.images.as_mut() {
+            picture_changed |= layer.drain(app);
+        }
+        if app.take_dirty() || std::mem::take(&mut picture_changed) {
             let now = Utc::now();
+            let mut image_area = None;
+            let images = deps.images.as_ref();
             terminal.draw(|f| {
-                crate::ui::draw(f, app, now);
+                let drawn = crate::ui::draw(f, app, now);
+                if let (Some(layer), Some(area)) = (images, drawn.image_area) {
+                    layer.render(f, app, area);
+                }
+                image_area = drawn.image_area;
             })?;
+            if let Some(layer) = deps.images.as_mut() {
+                layer.sync(app, image_area);
+            }
         }
         let tick = app.tick_interval();
         let msg = tokio::select! {
@@ -76,6 +97,12 @@ where
                 Some(Err(_)) | None => break,
             },
             Some(msg) = rx.recv() => msg,
+            ev = next_picture(deps.images.as_mut()) => {
+                if let Some(layer) = deps.images.as_mut() {
+                    picture_changed |= layer.on_event(ev, app);
+                }
+                continue;
+            }
             _ = sleep_or_never(tick) => Msg::Tick(Utc::now()),
             _ = sigterm.recv() => break,
         };
@@ -91,6 +118,13 @@ fn to_msg(ev: Event) -> Option<Msg> {
         Event::Mouse(m) => Some(Msg::Mouse(m)),
         Event::Resize(w, h) => Some(Msg::Resized(w, h)),
         _ => None,
+    }
+}
+
+async fn next_picture(layer: Option<&mut ImageLayer>) -> ImageEvent {
+    match layer {
+        Some(l) => l.next_event().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -56,6 +56,11 @@ impl Source {
         self.lock().profile.clone()
     }
 
+    /// The HTTP client the providers use (images share its connection pool).
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
     /// HTTP requests sent so far by this source's providers (each one may cost money).
     pub fn requests_sent(&self) -> u64 {
         self.http.requests_sent()

@@ -1,0 +1,222 @@
+//! The picture in the preview pane. Render state, like ratatui's `ListState`, so it lives beside
+//! the pure `App` in the runtime rather than inside it: encoded terminal graphics are neither
+//! comparable nor cheap to clone, and `App::update` stays testable without them.
+//!
+//! After every draw the runtime calls [`ImageLayer::sync`] with the area the preview left for the
+//! picture; the layer tells the pipeline what is wanted now (the shown picture first, then the
+//! rest of the tweet and its neighbours) and the pipeline cancels the rest. Finished pictures
+//! come back through [`ImageLayer::next_event`] and are drawn by [`ImageLayer::render`].
+
+use std::collections::HashMap;
+
+use ratatui::Frame;
+use ratatui::layout::{Rect, Size};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui_image::Image;
+use ratatui_image::protocol::Protocol;
+
+use crate::app::{App, previewable_media};
+use crate::domain::{Media, MediaKind, Tweet};
+use crate::media::pipeline::{ImageEvent, ImageKey, ImagePipeline, ImageRequest};
+use crate::ui::format::duration_ms;
+
+/// Tweets after / before the selection whose first picture is fetched ahead.
+const AHEAD: usize = 3;
+const BEHIND: usize = 2;
+
+enum Slot {
+    Ready { protocol: Protocol, cells: Size },
+    Failed(String),
+}
+
+pub struct ImageLayer {
+    pipeline: ImagePipeline,
+    slots: HashMap<ImageKey, Slot>,
+    /// What was last asked for, to skip asking again when nothing changed.
+    wanted: Vec<ImageKey>,
+    cells: Option<Size>,
+}
+
+fn key(tweet: &Tweet, index: usize) -> ImageKey {
+    ImageKey(format!("{}/{index}", tweet.id))
+}
+
+fn request(tweet: &Tweet, index: usize, media: &Media, cells: Size) -> Option<ImageRequest> {
+    let url = media.url.as_deref()?;
+    Some(
+        ImageRequest::new(key(tweet, index).0, url, cells).with_original(media.width, media.height),
+    )
+}
+
+impl ImageLayer {
+    pub fn new(pipeline: ImagePipeline) -> Self {
+        Self {
+            pipeline,
+            slots: HashMap::new(),
+            wanted: Vec::new(),
+            cells: None,
+        }
+    }
+
+    /// Declares what the pane wants after a draw that left `area` for the picture.
+    pub fn sync(&mut self, app: &App, area: Option<Rect>) {
+        let Some(area) = area.filter(|a| a.width > 0 && a.height > 0) else {
+            return;
+        };
+        let cells = Size::new(area.width, area.height);
+        if self.cells != Some(cells) {
+            // Pictures are encoded for one box size; a resize makes them all stale.
+            self.slots.clear();
+            self.wanted.clear();
+            self.cells = Some(cells);
+        }
+        let mut wanted = Vec::new();
+        let tweets = app.tweets();
+        let sel = app.selected();
+        if let Some(tweet) = tweets.get(sel) {
+            let media = previewable_media(tweet);
+            let shown = app.selected_media().map_or(0, |(i, _, _)| i);
+            // The shown picture, then the tweet's others in order.
+            let order = std::iter::once(shown).chain((0..media.len()).filter(|i| *i != shown));
+            wanted.extend(order.filter_map(|i| request(tweet, i, media[i], cells)));
+        }
+        let around = (1..=AHEAD)
+            .filter_map(|d| tweets.get(sel + d))
+            .chain((1..=BEHIND).filter_map(|d| sel.checked_sub(d).and_then(|i| tweets.get(i))));
+        for t in around {
+            if let Some(m) = previewable_media(t).first() {
+                wanted.extend(request(t, 0, m, cells));
+            }
+        }
+        let keys: Vec<ImageKey> = wanted.iter().map(|r| r.key.clone()).collect();
+        if keys != self.wanted {
+            self.slots.retain(|k, _| keys.contains(k));
+            tracing::debug!(?cells, first = ?keys.first(), count = keys.len(), "pictures wanted");
+            self.wanted = keys;
+            self.pipeline.want(wanted);
+        }
+    }
+
+    /// Waits for the next finished picture. Pends forever when nothing is under way.
+    pub async fn next_event(&mut self) -> ImageEvent {
+        self.pipeline.next_event().await
+    }
+
+    /// Records a finished picture; returns whether the screen shows it (so a redraw is due).
+    pub fn on_event(&mut self, event: ImageEvent, app: &App) -> bool {
+        let shown = self.shown_key(app);
+        let is_shown = shown.as_ref() == Some(event.key());
+        tracing::debug!(?event, is_shown, "picture finished");
+        match event {
+            ImageEvent::Ready {
+                key,
+                cells,
+                protocol,
+                ..
+            } => {
+                self.slots.insert(key, Slot::Ready { protocol, cells });
+            }
+            ImageEvent::Failed { key, reason } => {
+                self.slots.insert(key, Slot::Failed(reason));
+            }
+        }
+        is_shown
+    }
+
+    /// Drains finished pictures without waiting; returns whether any is on screen.
+    pub fn drain(&mut self, app: &App) -> bool {
+        let mut shown = false;
+        while let Some(ev) = self.pipeline.try_next_event() {
+            shown |= self.on_event(ev, app);
+        }
+        shown
+    }
+
+    fn shown_key(&self, app: &App) -> Option<ImageKey> {
+        let tweet = app.selected_tweet()?;
+        let (i, _, _) = app.selected_media()?;
+        Some(key(tweet, i))
+    }
+
+    /// Draws the shown picture (or why it is missing) into `area`, over the text placeholder.
+    pub fn render(&self, frame: &mut Frame, app: &App, area: Rect) {
+        let (Some(tweet), Some((index, count, media))) =
+            (app.selected_tweet(), app.selected_media())
+        else {
+            return;
+        };
+        match self.slots.get(&key(tweet, index)) {
+            Some(Slot::Ready { protocol, cells }) if Some(*cells) == self.cells => {
+                let size = protocol.size();
+                let w = size.width.min(area.width);
+                let h = size.height.min(area.height);
+                let at = Rect::new(
+                    area.x + (area.width - w) / 2,
+                    area.y + (area.height - h) / 2,
+                    w,
+                    h,
+                );
+                tracing::debug!(?at, "drawing picture");
+                frame.render_widget(Clear, area);
+                frame.render_widget(Image::new(protocol), at);
+            }
+            Some(Slot::Failed(reason)) => {
+                let text = Paragraph::new(vec![
+                    Line::from(""),
+                    Line::styled("image unavailable", Style::new().fg(Color::Red)),
+                    Line::styled(reason.as_str(), Style::new().fg(Color::DarkGray)),
+                    Line::styled(
+                        "(r reloads the list; O opens it)",
+                        Style::new().fg(Color::DarkGray),
+                    ),
+                ])
+                .centered()
+                .wrap(Wrap { trim: true });
+                frame.render_widget(Clear, area);
+                frame.render_widget(text, area);
+            }
+            _ => {
+                let loading = Paragraph::new(Line::styled(
+                    "loading picture…",
+                    Style::new().fg(Color::DarkGray),
+                ))
+                .centered();
+                let row = Rect::new(area.x, area.y + area.height / 2, area.width, 1);
+                frame.render_widget(Clear, area);
+                frame.render_widget(loading, row.intersection(area));
+            }
+        }
+        badge(frame, area, index, count, media);
+    }
+}
+
+/// "2/4", "▶ 0:27" or "GIF" in the picture's top-left corner.
+fn badge(frame: &mut Frame, area: Rect, index: usize, count: usize, media: &Media) {
+    let mut parts = Vec::new();
+    if count > 1 {
+        parts.push(format!("{}/{count}", index + 1));
+    }
+    match media.kind {
+        MediaKind::Video => parts.push(match media.duration_ms {
+            Some(ms) => format!("▶ {}", duration_ms(ms)),
+            None => "▶".into(),
+        }),
+        MediaKind::Gif => parts.push("GIF".into()),
+        MediaKind::Photo => {}
+    }
+    if parts.is_empty() || area.height == 0 {
+        return;
+    }
+    let text = format!(" {} ", parts.join(" · "));
+    let width = (text.chars().count() as u16).min(area.width);
+    let style = Style::new()
+        .fg(Color::Black)
+        .bg(Color::Cyan)
+        .add_modifier(Modifier::BOLD);
+    frame.render_widget(
+        Paragraph::new(Span::styled(text, style)),
+        Rect::new(area.x, area.y, width, 1),
+    );
+}
