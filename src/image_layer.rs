@@ -65,7 +65,10 @@ impl ImageLayer {
         let Some(area) = area.filter(|a| a.width > 0 && a.height > 0) else {
             return;
         };
-        let cells = Size::new(area.width, area.height);
+        let cells = Self::picture_cells(area);
+        if cells.width == 0 || cells.height == 0 {
+            return;
+        }
         if self.cells != Some(cells) {
             // Pictures are encoded for one box size; a resize makes them all stale.
             self.slots.clear();
@@ -147,6 +150,11 @@ impl ImageLayer {
         else {
             return;
         };
+        let mut loading = false;
+        // The badge row sits above the picture: a cell written over a sixel's anchor cell would
+        // erase the whole picture.
+        frame.render_widget(Clear, area);
+        let (badge_row, area) = split_badge_row(area);
         match self.slots.get(&key(tweet, index)) {
             Some(Slot::Ready { protocol, cells }) if Some(*cells) == self.cells => {
                 let size = protocol.size();
@@ -158,8 +166,6 @@ impl ImageLayer {
                     w,
                     h,
                 );
-                tracing::debug!(?at, "drawing picture");
-                frame.render_widget(Clear, area);
                 frame.render_widget(Image::new(protocol), at);
             }
             Some(Slot::Failed(reason)) => {
@@ -174,27 +180,41 @@ impl ImageLayer {
                 ])
                 .centered()
                 .wrap(Wrap { trim: true });
-                frame.render_widget(Clear, area);
                 frame.render_widget(text, area);
             }
             _ => {
-                let loading = Paragraph::new(Line::styled(
-                    "loading picture…",
-                    Style::new().fg(Color::DarkGray),
-                ))
-                .centered();
-                let row = Rect::new(area.x, area.y + area.height / 2, area.width, 1);
-                frame.render_widget(Clear, area);
-                frame.render_widget(loading, row.intersection(area));
+                // Only blank cells under where the picture will go: text left there can survive
+                // a sixel drawn over it in some terminals. The badge line says it is loading.
+                loading = true;
             }
         }
-        badge(frame, area, index, count, media);
+        badge(frame, badge_row, index, count, media, loading);
+    }
+
+    /// The box pictures are encoded for: the image area less its badge row.
+    fn picture_cells(area: Rect) -> Size {
+        let (_, pic) = split_badge_row(area);
+        Size::new(pic.width, pic.height)
     }
 }
 
-/// "2/4", "▶ 0:27" or "GIF" in the picture's top-left corner.
-fn badge(frame: &mut Frame, area: Rect, index: usize, count: usize, media: &Media) {
+fn split_badge_row(area: Rect) -> (Rect, Rect) {
+    let badge = Rect::new(area.x, area.y, area.width, area.height.min(1));
+    let rest = Rect::new(
+        area.x,
+        area.y.saturating_add(1),
+        area.width,
+        area.height.saturating_sub(1),
+    );
+    (badge, rest)
+}
+
+/// "2/4", "▶ 0:27", "GIF" or "loading…" on the row above the picture.
+fn badge(frame: &mut Frame, area: Rect, index: usize, count: usize, media: &Media, loading: bool) {
     let mut parts = Vec::new();
+    if loading {
+        parts.push("loading…".to_string());
+    }
     if count > 1 {
         parts.push(format!("{}/{count}", index + 1));
     }
