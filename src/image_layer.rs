@@ -145,6 +145,10 @@ impl ImageLayer {
 
     /// Draws the shown picture (or why it is missing) into `area`, over the text placeholder.
     pub fn render(&self, frame: &mut Frame, app: &App, area: Rect) {
+        // No picture under the help overlay: a sixel or kitty image would sit on top of it.
+        if app.show_help() {
+            return;
+        }
         let (Some(tweet), Some((index, count, media))) =
             (app.selected_tweet(), app.selected_media())
         else {

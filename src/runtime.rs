@@ -76,9 +76,7 @@ where
             let images = deps.images.as_ref();
             terminal.draw(|f| {
                 let drawn = crate::ui::draw(f, app, now);
-                // No picture under the help overlay: a sixel would sit on top of it.
-                let area = drawn.image_area.filter(|_| !app.show_help());
-                if let (Some(layer), Some(area)) = (images, area) {
+                if let (Some(layer), Some(area)) = (images, drawn.image_area) {
                     layer.render(f, app, area);
                 }
                 image_area = drawn.image_area;
