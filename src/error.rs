@@ -106,6 +106,59 @@ impl ProviderError {
         }
     }
 
+    /// The same error with the key masked in every text it quotes.
+    pub fn redact(self, key: &crate::secret::Secret) -> Self {
+        let r = |s: String| key.redact(&s);
+        match self {
+            Self::Unauthorized { provider, message } => Self::Unauthorized {
+                provider,
+                message: r(message),
+            },
+            Self::QuotaExhausted { provider, message } => Self::QuotaExhausted {
+                provider,
+                message: r(message),
+            },
+            Self::NotFound { provider, what } => Self::NotFound {
+                provider,
+                what: r(what),
+            },
+            Self::Suspended { provider, what } => Self::Suspended {
+                provider,
+                what: r(what),
+            },
+            Self::Protected { provider, what } => Self::Protected {
+                provider,
+                what: r(what),
+            },
+            Self::InvalidRequest { provider, message } => Self::InvalidRequest {
+                provider,
+                message: r(message),
+            },
+            Self::Upstream {
+                provider,
+                status,
+                message,
+            } => Self::Upstream {
+                provider,
+                status,
+                message: r(message),
+            },
+            Self::Network { provider, message } => Self::Network {
+                provider,
+                message: r(message),
+            },
+            Self::BadResponse { provider, detail } => Self::BadResponse {
+                provider,
+                detail: r(detail),
+            },
+            Self::Config { provider, message } => Self::Config {
+                provider,
+                message: r(message),
+            },
+            other @ (Self::RateLimited { .. } | Self::Timeout { .. }) => other,
+        }
+    }
+
     /// Whether repeating the same request may succeed: rate limits, 5xx and transport faults.
     /// Auth, credit, validation and not-found errors never are: retrying them only burns money.
     pub fn is_retryable(&self) -> bool {
@@ -148,5 +201,18 @@ mod tests {
         assert_eq!(e.to_string(), "keyapi: rate limited; retry in 42s");
         assert!(e.is_retryable());
         assert_eq!(e.exit_code(), 4);
+    }
+
+    #[test]
+    fn redact_masks_the_key_in_quoted_text() {
+        let key = crate::secret::Secret::new("SENTINEL-KEY").expect("key");
+        let e = ProviderError::Upstream {
+            provider: ProviderKind::Agntdata,
+            status: Some(500),
+            message: "bad key SENTINEL-KEY here".into(),
+        }
+        .redact(&key);
+        assert!(!format!("{e} {e:?}").contains("SENTINEL"), "{e}");
+        assert!(e.to_string().contains("bad key *** here"), "{e}");
     }
 }

@@ -39,6 +39,26 @@ impl ProviderConfig {
         }
     }
 
+    /// `Authorization: Bearer <key>`, marked sensitive so it never shows in debug output. The one
+    /// place the key's bytes leave [`Secret`].
+    pub fn bearer_header(&self) -> Result<reqwest::header::HeaderValue, ProviderError> {
+        let invalid = || ProviderError::Config {
+            provider: self.kind,
+            message: format!(
+                "the key in {} contains characters that cannot be sent in an HTTP header",
+                self.kind.key_env_var()
+            ),
+        };
+        if !self.key.is_header_safe() {
+            return Err(invalid());
+        }
+        let mut value =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.key.expose()))
+                .map_err(|_| invalid())?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
     /// The URL for `path` (which starts with `/`) under the base URL, keeping any base path.
     pub fn endpoint(&self, path: &str) -> Url {
         let mut url = self.base_url.clone();

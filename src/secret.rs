@@ -19,6 +19,17 @@ impl Secret {
         &self.0
     }
 
+    /// `text` with every occurrence of the key masked, for text quoted out of an API response in
+    /// case the API echoes the key back. Keys shorter than 4 characters are not searched for:
+    /// masking every "a" in a message would only garble it.
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.len() >= 4 && text.contains(&self.0) {
+            text.replace(&self.0, "***")
+        } else {
+            text.to_string()
+        }
+    }
+
     /// Whether the key can go into an HTTP header value (visible ASCII only).
     pub fn is_header_safe(&self) -> bool {
         self.0.bytes().all(|b| (0x21..0x7f).contains(&b))

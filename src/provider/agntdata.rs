@@ -36,66 +36,11 @@ impl Agntdata {
     }
 
     fn authorization(&self) -> Result<HeaderValue, ProviderError> {
-        let invalid = || ProviderError::Config {
-            provider: KIND,
-            message: format!(
-                "the key in {} contains characters that cannot be sent in an HTTP header",
-                KIND.key_env_var()
-            ),
-        };
-        if !self.config.key.is_header_safe() {
-            return Err(invalid());
-        }
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.config.key.expose()))
-            .map_err(|_| invalid())?;
-        value.set_sensitive(true);
-        Ok(value)
-    }
-
-    /// Removes the key from text quoted out of a response, in case the API echoes it back.
-    fn redact(&self, text: String) -> String {
-        let key = self.config.key.expose();
-        if key.is_empty() || !text.contains(key) {
-            text
-        } else {
-            text.replace(key, "***")
-        }
+        self.config.bearer_header()
     }
 
     fn redact_error(&self, e: ProviderError) -> ProviderError {
-        use ProviderError as E;
-        match e {
-            E::Unauthorized { provider, message } => E::Unauthorized {
-                provider,
-                message: self.redact(message),
-            },
-            E::QuotaExhausted { provider, message } => E::QuotaExhausted {
-                provider,
-                message: self.redact(message),
-            },
-            E::InvalidRequest { provider, message } => E::InvalidRequest {
-                provider,
-                message: self.redact(message),
-            },
-            E::Upstream {
-                provider,
-                status,
-                message,
-            } => E::Upstream {
-                provider,
-                status,
-                message: self.redact(message),
-            },
-            E::BadResponse { provider, detail } => E::BadResponse {
-                provider,
-                detail: self.redact(detail),
-            },
-            E::NotFound { provider, what } => E::NotFound {
-                provider,
-                what: self.redact(what),
-            },
-            other => other,
-        }
+        e.redact(&self.config.key)
     }
 }
 

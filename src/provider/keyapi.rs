@@ -61,20 +61,7 @@ impl KeyApi {
     }
 
     fn bearer(&self) -> Result<HeaderValue, ProviderError> {
-        let bad = || ProviderError::Config {
-            provider: KIND,
-            message: format!(
-                "the key in {} contains characters that cannot be sent in a header",
-                KIND.key_env_var()
-            ),
-        };
-        if !self.config.key.is_header_safe() {
-            return Err(bad());
-        }
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.config.key.expose()))
-            .map_err(|_| bad())?;
-        value.set_sensitive(true);
-        Ok(value)
+        self.config.bearer_header()
     }
 }
 
@@ -282,12 +269,7 @@ impl KeyApi {
 
     /// Belt and braces: should the API ever echo the key back in a message, it is masked.
     fn redact(&self, s: &str) -> String {
-        let key = self.config.key.expose();
-        if key.len() >= 4 && s.contains(key) {
-            s.replace(key, "***")
-        } else {
-            s.to_string()
-        }
+        self.config.key.redact(s)
     }
 }
 

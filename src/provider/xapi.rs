@@ -63,22 +63,13 @@ impl XApi {
     }
 
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Response, ProviderError> {
-        if !self.config.key.is_header_safe() {
-            return Err(ProviderError::Config {
-                provider: KIND,
-                message: format!(
-                    "the bearer token in {} contains characters that cannot be sent",
-                    KIND.key_env_var()
-                ),
-            });
-        }
         let request = self
             .http
             .reqwest()
             .get(self.config.endpoint(path))
             .query(query)
             .header(reqwest::header::ACCEPT, "application/json")
-            .bearer_auth(self.config.key.expose());
+            .header(reqwest::header::AUTHORIZATION, self.config.bearer_header()?);
         self.http.send(KIND, request).await
     }
 
@@ -222,10 +213,10 @@ fn parse_json<T: serde::de::DeserializeOwned>(
 
 /// Belt and braces: should a server ever echo the token back, it still never reaches a message.
 fn redact(s: String, key: &str) -> String {
-    if key.len() >= 4 && s.contains(key) {
-        s.replace(key, "***")
-    } else {
-        s
+    // `key` is the exposed secret; the masking rule lives in `Secret::redact`.
+    match crate::secret::Secret::new(key) {
+        Some(k) => k.redact(&s),
+        None => s,
     }
 }
 
