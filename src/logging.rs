@@ -2,6 +2,8 @@
 //!
 //! `XMEDIA_LOG` sets the filter (`info` by default, e.g. `xmedia=debug`); the file is
 //! `<state dir>/xmedia/xmedia.log` (Linux: `~/.local/state/xmedia/xmedia.log`), or `XMEDIA_LOG_FILE`.
+//! `XMEDIA_TRACE_STARTUP=1` adds how long the browser took to its first frame and to its first
+//! frame with tweets (see `benches/startup.sh`).
 //! Nothing in xmedia logs a key: keys live in `Secret`, whose formatting prints `***`.
 
 use std::path::PathBuf;

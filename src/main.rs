@@ -9,6 +9,7 @@ use xmedia::media::graphics::GraphicsChoice;
 use xmedia::setup::{self, Fallback};
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
     xmedia::logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -21,11 +22,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let code = runtime.block_on(run(cli));
+    let code = runtime.block_on(run(cli, started));
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
-async fn run(cli: Cli) -> i32 {
+async fn run(cli: Cli, started: std::time::Instant) -> i32 {
     match cli.command {
         Some(Command::Dump(args)) => {
             let session = match setup::open(&args.target, &process_env, Fallback::Fail).await {
@@ -57,7 +58,7 @@ async fn run(cli: Cli) -> i32 {
             xmedia::render_cmd::run(&args, &mut out, &mut err).await
         }
         Some(Command::Doctor(args)) => doctor(args),
-        None => browse(cli.target).await,
+        None => browse(cli.target, started).await,
     }
 }
 
@@ -89,8 +90,8 @@ async fn demo_server(args: xmedia::cli::DemoServerArgs) -> i32 {
     0
 }
 
-/// The full-screen browser.
-async fn browse(target: xmedia::cli::Target) -> i32 {
+/// The full-screen browser. `started` is when the process started (for `XMEDIA_TRACE_STARTUP`).
+async fn browse(target: xmedia::cli::Target, started: std::time::Instant) -> i32 {
     let session = match setup::open(&target, &process_env, Fallback::Demo).await {
         Ok(s) => s,
         Err(e) => {
@@ -153,6 +154,9 @@ async fn browse(target: xmedia::cli::Target) -> i32 {
         source: session.source.clone(),
         opener: None,
         images: Some(images),
+        trace_startup: std::env::var_os("XMEDIA_TRACE_STARTUP")
+            .is_some_and(|v| v == "1")
+            .then_some(started),
     };
     let result = xmedia::runtime::run(&mut guard.terminal, &mut app, deps).await;
     drop(guard);

@@ -10,7 +10,7 @@
 //! ```
 
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use crossterm::event::{Event, EventStream, KeyEventKind};
@@ -33,6 +33,9 @@ pub struct Deps {
     pub opener: Option<String>,
     /// The preview's picture layer; `None` draws text only.
     pub images: Option<ImageLayer>,
+    /// When the process started, to log the time to the first frame and to the first frame
+    /// with tweets (`XMEDIA_TRACE_STARTUP=1`); `None` logs nothing.
+    pub trace_startup: Option<Instant>,
 }
 
 /// Runs until the app quits, the input stream ends, or SIGTERM arrives.
@@ -53,6 +56,7 @@ where
     let mut pending = vec![Msg::Resized(size.width, size.height), Msg::Tick(Utc::now())];
     let effects = app.start();
     execute(effects, app, &deps, &tx, terminal);
+    let mut startup = StartupTrace::new(deps.trace_startup);
 
     loop {
         for msg in pending.drain(..) {
@@ -84,6 +88,7 @@ where
             if let Some(layer) = deps.images.as_mut() {
                 layer.sync(app, image_area);
             }
+            startup.drawn(app);
         }
         let tick = app.tick_interval();
         let msg = tokio::select! {
@@ -109,6 +114,35 @@ where
         pending.push(msg);
     }
     Ok(())
+}
+
+/// Logs how long after process start the first frame, and the first frame with tweets, were
+/// written to the terminal.
+struct StartupTrace {
+    started: Option<Instant>,
+    first_frame: bool,
+}
+
+impl StartupTrace {
+    fn new(started: Option<Instant>) -> Self {
+        Self {
+            started,
+            first_frame: false,
+        }
+    }
+
+    fn drawn(&mut self, app: &App) {
+        let Some(started) = self.started else { return };
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        if !self.first_frame {
+            self.first_frame = true;
+            tracing::info!("startup: first frame after {ms:.2} ms");
+        }
+        if !app.tweets().is_empty() {
+            tracing::info!("startup: first frame with tweets after {ms:.2} ms");
+            self.started = None;
+        }
+    }
 }
 
 fn to_msg(ev: Event) -> Option<Msg> {
