@@ -4,7 +4,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use ratatui_image::FontSize;
-use ratatui_image::picker::cap_parser::QueryStdioOptions;
 use ratatui_image::picker::{Picker, ProtocolType};
 use serde::Deserialize;
 
@@ -177,12 +176,86 @@ pub fn fixed_picker(protocol: ProtocolType, cell_px: (u16, u16)) -> Picker {
 /// Only terminals that answer nothing at all are affected; real terminals answer the status query.
 pub fn detect(choice: GraphicsChoice) -> Graphics {
     let hints = EnvHints::from_env();
-    let options = QueryStdioOptions {
-        timeout: QUERY_TIMEOUT,
-        ..QueryStdioOptions::default()
-    };
-    let queried = Picker::from_query_stdio_with_options(options);
-    decide(choice, queried.map_err(|e| e.to_string()), hints)
+    let queried = query_terminal(QUERY_TIMEOUT, hints.tmux);
+    decide(choice, queried, hints)
+}
+
+/// Writes the capability query and reads the answer from stdin with a deadline, polling the file
+/// descriptor instead of parking a thread on a blocking read: ratatui-image's own query leaves
+/// such a thread behind when the terminal stays silent, and it then swallows the user's first key.
+#[cfg(unix)]
+fn query_terminal(timeout: Duration, is_tmux: bool) -> Result<Picker, String> {
+    use ratatui_image::picker::cap_parser::{Parser, QueryStdioOptions, Response};
+    use std::io::Write;
+    use std::time::Instant;
+
+    let query = Parser::query(
+        is_tmux,
+        QueryStdioOptions {
+            timeout,
+            ..QueryStdioOptions::default()
+        },
+    );
+    let mut out = std::io::stdout();
+    out.write_all(query.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + timeout;
+    let mut parser = Parser::new();
+    let (mut proto, mut cell) = (None, None);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err("the terminal did not answer in time".into());
+        }
+        let mut fds = libc::pollfd {
+            fd: libc::STDIN_FILENO,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX).max(1);
+        // SAFETY: one valid pollfd for the duration of the call.
+        let ready = unsafe { libc::poll(&mut fds, 1, ms) };
+        if ready <= 0 {
+            continue;
+        }
+        let mut buf = [0u8; 256];
+        // SAFETY: reading into a local buffer of the given length.
+        let n = unsafe { libc::read(libc::STDIN_FILENO, buf.as_mut_ptr().cast(), buf.len()) };
+        if n <= 0 {
+            return Err("stdin closed during the graphics query".into());
+        }
+        for &b in &buf[..n as usize] {
+            for r in parser.push(char::from(b)) {
+                match r {
+                    Response::Status => {
+                        let cell = cell.or_else(cell_from_window).unwrap_or(FALLBACK_CELL);
+                        return Ok(fixed_picker(
+                            proto.unwrap_or(ProtocolType::Halfblocks),
+                            cell,
+                        ));
+                    }
+                    Response::Kitty => proto = Some(ProtocolType::Kitty),
+                    Response::Sixel if proto.is_none() => proto = Some(ProtocolType::Sixel),
+                    Response::CellSize(Some((w, h))) if w > 0 && h > 0 => cell = Some((w, h)),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn query_terminal(_timeout: Duration, _is_tmux: bool) -> Result<Picker, String> {
+    Err("terminal queries are only supported on unix".into())
+}
+
+/// The cell size from the window's pixel size, where the terminal reports one.
+fn cell_from_window() -> Option<(u16, u16)> {
+    let w = crossterm::terminal::window_size().ok()?;
+    (w.width > 0 && w.height > 0 && w.columns > 0 && w.rows > 0)
+        .then(|| (w.width / w.columns, w.height / w.rows))
+        .filter(|(cw, ch)| *cw > 0 && *ch > 0)
 }
 
 /// The decision behind [`detect`], separated from the terminal I/O so it can be tested.
@@ -193,7 +266,10 @@ pub fn decide(
 ) -> Graphics {
     let (mut picker, answered, query_note) = match queried {
         Ok(p) => {
-            let answered = !p.capabilities().is_empty();
+            // A picker from our own query answered (it returns only once the terminal did); one
+            // from elsewhere says so through its capabilities.
+            let answered =
+                !p.capabilities().is_empty() || p.protocol_type() != ProtocolType::Halfblocks;
             let note = if answered {
                 "the terminal answered the graphics query".to_string()
             } else {
