@@ -17,6 +17,8 @@ pub enum Action {
     /// Next / previous picture of the selected tweet (its own media, then the quoted tweet's).
     NextMedia,
     PrevMedia,
+    /// Shows or hides the selected tweet's possibly-sensitive media.
+    RevealSensitive,
     OpenTweet,
     OpenMedia,
     CopyLink,
@@ -30,7 +32,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Self::SelectNext,
         Self::SelectPrev,
         Self::SelectFirst,
@@ -41,6 +43,7 @@ impl Action {
         Self::HalfPageUp,
         Self::NextMedia,
         Self::PrevMedia,
+        Self::RevealSensitive,
         Self::OpenTweet,
         Self::OpenMedia,
         Self::CopyLink,
@@ -64,6 +67,7 @@ impl Action {
             Self::HalfPageUp => "half_page_up",
             Self::NextMedia => "next_media",
             Self::PrevMedia => "prev_media",
+            Self::RevealSensitive => "reveal_sensitive",
             Self::OpenTweet => "open_tweet",
             Self::OpenMedia => "open_media",
             Self::CopyLink => "copy_link",
@@ -88,8 +92,9 @@ impl Action {
             Self::HalfPageUp => "half page up",
             Self::NextMedia => "next picture of this tweet",
             Self::PrevMedia => "previous picture of this tweet",
+            Self::RevealSensitive => "show / hide sensitive media",
             Self::OpenTweet => "open tweet in browser",
-            Self::OpenMedia => "open media (original size / best MP4)",
+            Self::OpenMedia => "open media (full-size photo / MP4 video)",
             Self::CopyLink => "copy tweet link",
             Self::Retry => "retry failed load / refresh",
             Self::TogglePreview => "show or hide the preview",

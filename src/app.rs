@@ -60,6 +60,11 @@ pub struct AppConfig {
     pub demo: bool,
     /// Seed for retry jitter (fixed in tests).
     pub seed: u64,
+    /// Hide media of tweets marked possibly sensitive until the user reveals them (`s`).
+    pub hide_sensitive: bool,
+    /// Command that plays videos and GIFs (`mpv`, `vlc --loop`): `O` runs it with the MP4's URL
+    /// as the last argument. `None` opens them in the browser like photos.
+    pub player: Option<String>,
 }
 
 impl Default for AppConfig {
@@ -72,6 +77,8 @@ impl Default for AppConfig {
             user_label: String::new(),
             demo: false,
             seed: 0x5eed,
+            hide_sensitive: true,
+            player: None,
         }
     }
 }
@@ -108,6 +115,8 @@ pub struct App {
     now: DateTime<Utc>,
     /// Which of the selected tweet's pictures is shown (reset when the selection moves).
     media_index: usize,
+    /// Tweets whose possibly-sensitive media the user chose to see (`s`), by id.
+    revealed: std::collections::HashSet<String>,
     dirty: bool,
     quit: bool,
 }
@@ -128,6 +137,7 @@ impl App {
             area: Rect::new(0, 0, 80, 24),
             now: DateTime::UNIX_EPOCH,
             media_index: 0,
+            revealed: std::collections::HashSet::new(),
             dirty: true,
             quit: false,
         }
@@ -169,6 +179,11 @@ impl App {
         let all = previewable_media(self.selected_tweet()?);
         let i = self.media_index.min(all.len().checked_sub(1)?);
         Some((i, all.len(), all[i]))
+    }
+    /// Whether `tweet`'s pictures stay behind a notice: it (or the tweet it quotes) is marked
+    /// possibly sensitive, hiding is on, and the user has not revealed it.
+    pub fn media_hidden(&self, tweet: &Tweet) -> bool {
+        self.config.hide_sensitive && is_sensitive(tweet) && !self.revealed.contains(&tweet.id)
     }
     pub fn pager(&self) -> &PagerState {
         self.pager.state()
@@ -417,9 +432,35 @@ impl App {
                 }
                 Vec::new()
             }
-            Action::OpenMedia => match self.selected_media().map(|(_, _, m)| open_url_for(m)) {
-                Some(Ok(url)) => self.open(&url),
-                Some(Err(why)) => {
+            Action::RevealSensitive => {
+                let Some(tweet) = self.selected_tweet() else {
+                    return Vec::new();
+                };
+                if !is_sensitive(tweet) {
+                    self.set_notice(
+                        "nothing hidden here: this tweet is not marked sensitive".into(),
+                        NoticeLevel::Info,
+                    );
+                    return Vec::new();
+                }
+                let id = tweet.id.clone();
+                if !self.revealed.remove(&id) {
+                    self.revealed.insert(id);
+                }
+                self.dirty = true;
+                Vec::new()
+            }
+            Action::OpenMedia => match self
+                .selected_media()
+                .map(|(_, _, m)| (m.kind, open_url_for(m)))
+            {
+                Some((MediaKind::Video | MediaKind::Gif, Ok(url)))
+                    if self.config.player.is_some() =>
+                {
+                    self.play(&url)
+                }
+                Some((_, Ok(url))) => self.open(&url),
+                Some((_, Err(why))) => {
                     self.set_notice(why.to_string(), NoticeLevel::Warning);
                     Vec::new()
                 }
@@ -483,6 +524,24 @@ impl App {
         }
     }
 
+    /// Hands a video's URL to the configured player, validated like any link we open.
+    fn play(&mut self, url: &str) -> Vec<Effect> {
+        let Some(command) = self.config.player.clone() else {
+            return self.open(url);
+        };
+        match validate_open_url(url) {
+            Ok(url) => {
+                let program = command.split_whitespace().next().unwrap_or_default();
+                self.set_notice(format!("playing in {program}"), NoticeLevel::Info);
+                vec![Effect::Play { url, command }]
+            }
+            Err(why) => {
+                self.set_notice(format!("not playing: {why}"), NoticeLevel::Error);
+                Vec::new()
+            }
+        }
+    }
+
     fn mouse(&mut self, ev: MouseEvent) -> Vec<Effect> {
         if self.show_help {
             return Vec::new();
@@ -517,6 +576,15 @@ pub fn previewable_media(tweet: &Tweet) -> Vec<&Media> {
         .iter()
         .chain(tweet.quoted.iter().flat_map(|q| q.media.iter()))
         .collect()
+}
+
+/// Marked possibly sensitive, itself or the tweet it quotes (whose pictures it also shows).
+pub fn is_sensitive(tweet: &Tweet) -> bool {
+    tweet.sensitive == Some(true)
+        || tweet
+            .quoted
+            .as_ref()
+            .is_some_and(|q| q.sensitive == Some(true))
 }
 
 pub fn primary_media(tweet: &Tweet) -> Option<&Media> {

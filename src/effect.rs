@@ -23,6 +23,12 @@ pub enum Effect {
     },
     /// Open in the browser. Always an http(s) URL that passed [`validate_open_url`].
     OpenUrl(String),
+    /// Run the configured player `command` with `url` (validated like `OpenUrl`) as its last
+    /// argument, without waiting for it.
+    Play {
+        url: String,
+        command: String,
+    },
     /// Put on the clipboard (OSC 52: see [`osc52_sequence`]).
     CopyToClipboard(String),
     Quit,

@@ -137,6 +137,12 @@ impl ImageLayer {
         shown
     }
 
+    /// Whether the selected picture has neither arrived nor failed yet.
+    pub fn is_pending(&self, app: &App) -> bool {
+        self.shown_key(app)
+            .is_some_and(|k| !self.slots.contains_key(&k))
+    }
+
     fn shown_key(&self, app: &App) -> Option<ImageKey> {
         let tweet = app.selected_tweet()?;
         let (i, _, _) = app.selected_media()?;
@@ -154,6 +160,11 @@ impl ImageLayer {
         else {
             return;
         };
+        // Possibly-sensitive media stays behind the text layer's notice until revealed (`s`);
+        // the picture may already be cached, so revealing is instant.
+        if app.media_hidden(tweet) {
+            return;
+        }
         let mut loading = false;
         // The badge row sits above the picture: a cell written over a sixel's anchor cell would
         // erase the whole picture.

@@ -175,6 +175,7 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("]", Action::NextMedia),
     ("h", Action::PrevMedia),
     ("[", Action::PrevMedia),
+    ("s", Action::RevealSensitive),
     ("o", Action::OpenTweet),
     ("enter", Action::OpenTweet),
     ("O", Action::OpenMedia),

@@ -116,6 +116,11 @@ async fn browse(target: xmedia::cli::Target, started: std::time::Instant) -> i32
         user_label: session.source.user().label(),
         demo: session.demo.is_some(),
         seed: fastrand::u64(..),
+        hide_sensitive: file.hide_sensitive.unwrap_or(defaults.hide_sensitive),
+        player: std::env::var("XMEDIA_PLAYER")
+            .ok()
+            .or_else(|| file.player.clone())
+            .filter(|p| !p.trim().is_empty()),
         ..defaults
     };
     let mut app = xmedia::app::App::new(session.source.kind(), config);

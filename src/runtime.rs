@@ -241,6 +241,14 @@ fn execute<B>(
                     }
                 });
             }
+            Effect::Play { url, command } => {
+                let tx = tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = crate::opener::play(&url, &command) {
+                        let _ = tx.send(Msg::OpenFailed(e));
+                    }
+                });
+            }
             Effect::CopyToClipboard(text) => {
                 let seq = crate::effect::osc52_sequence(&text);
                 let backend = terminal.backend_mut();

@@ -631,3 +631,106 @@ fn dirty_tracks_changes() {
     app.update(key('j'));
     assert!(!app.take_dirty(), "already on the last row");
 }
+
+fn with_player(player: Option<&str>, page: Page) -> App {
+    let config = AppConfig {
+        prefetch_threshold: 0,
+        player: player.map(str::to_string),
+        ..AppConfig::default()
+    };
+    let mut app = App::new(ProviderKind::Keyapi, config);
+    app.update(Msg::Resized(120, 40));
+    let (req, _) = fetch(&app.update(Msg::Started)).unwrap();
+    app.update(Msg::PageLoaded { req, page });
+    app
+}
+
+#[test]
+fn open_media_hands_videos_to_the_configured_player_and_photos_to_the_browser() {
+    let mut app = with_player(Some("mpv --loop"), fixture_page(None));
+    // A photo still goes to the browser.
+    assert_eq!(
+        app.update(key('O')),
+        vec![Effect::OpenUrl(
+            "https://pbs.twimg.com/media/AAA.jpg?name=orig".into()
+        )]
+    );
+    // Video and GIF: the best MP4 to the player, and the notice names the program.
+    for _ in 0..2 {
+        app.update(key('j'));
+        assert_eq!(
+            app.update(key('O')),
+            vec![Effect::Play {
+                url: "https://video.twimg.com/v/2176.mp4".into(),
+                command: "mpv --loop".into(),
+            }]
+        );
+        assert_eq!(app.notice().unwrap().text, "playing in mpv");
+    }
+    // A player never receives a link the browser would not get.
+    let mut page = fixture_page(None);
+    page.tweets[1].media[0].video_url = Some("file:///etc/passwd".into());
+    let mut app = with_player(Some("mpv"), page);
+    app.update(key('j'));
+    assert!(app.update(key('O')).is_empty());
+    assert_eq!(app.notice().unwrap().level, NoticeLevel::Error);
+}
+
+fn sensitive_page() -> Page {
+    let mut page = page_of(0..3, None);
+    page.tweets[1].sensitive = Some(true);
+    // A tweet quoting a sensitive one shows the quoted pictures: hidden too.
+    let mut quoted = numbered(90);
+    quoted.sensitive = Some(true);
+    page.tweets[2].quoted = Some(Box::new(quoted));
+    page
+}
+
+#[test]
+fn sensitive_media_is_hidden_until_s_reveals_it_per_tweet() {
+    let mut app = loaded(0, sensitive_page());
+    let ids: Vec<String> = app.tweets().iter().map(|t| t.id.clone()).collect();
+    let hidden =
+        |app: &App| -> Vec<bool> { app.tweets().iter().map(|t| app.media_hidden(t)).collect() };
+    assert_eq!(hidden(&app), vec![false, true, true]);
+
+    // `s` on a tweet that is not sensitive says so and changes nothing.
+    app.take_dirty();
+    assert!(app.update(key('s')).is_empty());
+    assert!(app.notice().unwrap().text.contains("not marked sensitive"));
+    assert_eq!(hidden(&app), vec![false, true, true]);
+
+    app.update(key('j'));
+    app.take_dirty();
+    app.update(key('s'));
+    assert!(app.take_dirty(), "revealing redraws");
+    assert_eq!(
+        hidden(&app),
+        vec![false, false, true],
+        "only the selected tweet"
+    );
+    // Moving away and back keeps it revealed; `s` again hides it.
+    app.update(key('j'));
+    app.update(key('k'));
+    assert_eq!(app.selected_tweet().unwrap().id, ids[1]);
+    assert!(!app.media_hidden(app.selected_tweet().unwrap()));
+    app.update(key('s'));
+    assert_eq!(hidden(&app), vec![false, true, true]);
+}
+
+#[test]
+fn hide_sensitive_off_shows_everything() {
+    let config = AppConfig {
+        prefetch_threshold: 0,
+        hide_sensitive: false,
+        ..AppConfig::default()
+    };
+    let mut app = App::new(ProviderKind::Keyapi, config);
+    app.update(Msg::Resized(120, 40));
+    let (req, _) = fetch(&app.update(Msg::Started)).unwrap();
+    app.update(Msg::PageLoaded {
+        req,
+        page: sensitive_page(),
+    });
+    assert!(app.tweets().iter().all(|t| !app.media_hidden(t)));
+}

@@ -173,3 +173,69 @@ fn tiny_terminal_shows_a_notice_instead_of_panicking() {
     assert_eq!(app.wait_exit(LIMIT), Some(0));
     assert!(app.terminal_restored());
 }
+
+/// `O` on a video with `player` configured (here via `XMEDIA_PLAYER`) runs the player with the
+/// best MP4's URL; photos still go to the browser.
+#[test]
+fn open_media_runs_the_configured_player_for_videos() {
+    let (_, tweets) = demo_dump();
+    let video_row = tweets
+        .iter()
+        .position(|t| t["media"][0]["kind"] == "video")
+        .expect("the demo has a video");
+    let want = tweets[video_row]["media"][0]["video_url"]
+        .as_str()
+        .expect("video url")
+        .to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let player = dir.path().join("player.sh");
+    let played = dir.path().join("played.txt");
+    std::fs::write(
+        &player,
+        format!(
+            "#!/bin/sh\nprintf '%s %s\\n' \"$1\" \"$2\" >> {}\n",
+            played.display()
+        ),
+    )
+    .expect("write player");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&player, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let player_cmd = format!("{} --loop", player.display());
+    let config = dir.path().join("none.toml").display().to_string();
+    let log = dir.path().join("log").display().to_string();
+    let mut app = PtyApp::spawn(
+        &["--demo", "--graphics", "halfblocks"],
+        &[
+            ("XMEDIA_PLAYER", player_cmd.as_str()),
+            ("XMEDIA_OPENER", "/nonexistent/never-called"),
+            ("XMEDIA_CONFIG", config.as_str()),
+            ("XMEDIA_LOG_FILE", log.as_str()),
+        ],
+        140,
+        40,
+    );
+    // The profile can arrive before the tweets: wait for the list itself.
+    app.wait_text("Tweet 1 of", LIMIT);
+    for _ in 0..video_row {
+        app.send(b"j");
+    }
+    app.wait_text(&format!("Tweet {} of", video_row + 1), LIMIT);
+    app.send(b"O");
+    let read = || std::fs::read_to_string(&played).unwrap_or_default();
+    let start = std::time::Instant::now();
+    while read().is_empty() && start.elapsed() < LIMIT {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The configured arguments first, then the URL (each run's demo server has its own port).
+    let path = |u: &str| u.splitn(4, '/').nth(3).map(str::to_string);
+    let got = read();
+    let (args, url) = got.trim().split_once(' ').expect("two arguments");
+    assert_eq!(args, "--loop");
+    assert_eq!(path(url), path(&want), "{url} vs {want}");
+    app.wait_text("playing in", LIMIT);
+    app.send(b"q");
+    assert_eq!(app.wait_exit(LIMIT), Some(0));
+}

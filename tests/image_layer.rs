@@ -73,6 +73,11 @@ impl Harness {
         s
     }
 
+    /// Whether the selected tweet's picture is still on its way.
+    fn layer_busy(&self) -> bool {
+        self.layer.is_pending(&self.app)
+    }
+
     fn key(&mut self, c: char) {
         self.app.update(Msg::Key(KeyEvent::new(
             KeyCode::Char(c),
@@ -83,24 +88,22 @@ impl Harness {
 }
 
 async fn harness() -> (Harness, demo::DemoServer) {
-    let server = demo::start(DemoOptions {
-        port: 0,
-        latency: Duration::ZERO,
-    })
-    .await
-    .expect("demo server");
-    let http = HttpClient::new(&HttpConfig::default());
-    let provider = AnyProvider::new(
-        server
-            .provider_config(ProviderKind::Keyapi)
-            .expect("config"),
-        http.clone(),
-    );
-    let page = provider
-        .fetch_page(&xmedia::domain::UserRef::handle(demo::DEMO_HANDLE), None)
+    harness_with(ProviderKind::Keyapi).await
+}
+
+async fn harness_with(kind: ProviderKind) -> (Harness, demo::DemoServer) {
+    let server = demo::start(DemoOptions::default())
         .await
-        .expect("first page");
-    let mut app = App::new(ProviderKind::Keyapi, AppConfig::default());
+        .expect("demo server");
+    let http = HttpClient::new(&HttpConfig::default());
+    let provider = AnyProvider::new(server.provider_config(kind).expect("config"), http.clone());
+    let user = match kind {
+        // The X API pages by user id (the app resolves the handle first).
+        ProviderKind::Xapi => xmedia::domain::UserRef::id(demo::DEMO_USER_ID),
+        _ => xmedia::domain::UserRef::handle(demo::DEMO_HANDLE),
+    };
+    let page = provider.fetch_page(&user, None).await.expect("first page");
+    let mut app = App::new(kind, AppConfig::default());
     app.update(Msg::Resized(140, 42));
     app.update(Msg::Started);
     app.update(Msg::PageLoaded {
@@ -175,4 +178,51 @@ async fn help_hides_the_picture() {
         "no picture left under the help overlay"
     );
     assert!(text.contains("Keys"), "help is open");
+}
+
+#[tokio::test]
+async fn sensitive_media_stays_hidden_until_s_and_then_shows_at_once() {
+    // Only the X API format carries the demo's sensitivity flag.
+    let (mut h, _server) = harness_with(ProviderKind::Xapi).await;
+    let at = h
+        .app
+        .tweets()
+        .iter()
+        .position(|t| t.sensitive == Some(true))
+        .expect("the demo marks one tweet sensitive");
+    for _ in 0..at {
+        h.app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('j'),
+            KeyModifiers::NONE,
+        )));
+    }
+    h.draw();
+    // Its picture is fetched ahead like any other, but not drawn.
+    for _ in 0..20 {
+        if !h.layer_busy() {
+            break;
+        }
+        let ev = tokio::time::timeout(Duration::from_secs(10), h.layer.next_event())
+            .await
+            .expect("prefetch finishes");
+        h.layer.on_event(ev, &h.app);
+        h.draw();
+    }
+    let hidden = h.area_text();
+    assert_eq!(
+        half_blocks(&hidden),
+        0,
+        "no picture while hidden:\n{hidden}"
+    );
+    assert!(hidden.contains("possibly sensitive"), "{hidden}");
+    assert!(hidden.contains("s shows it"), "{hidden}");
+
+    h.key('s');
+    let shown = h.area_text();
+    assert!(
+        half_blocks(&shown) > 100,
+        "revealed from the cache without waiting:\n{shown}"
+    );
+    h.key('s');
+    assert_eq!(half_blocks(&h.area_text()), 0, "s hides it again");
 }

@@ -220,6 +220,7 @@ pub struct Tweet {
     pub quoted: Option<Box<Tweet>>,
     pub reply_to: Option<ReplyTo>,
     pub conversation_id: String,
+    pub sensitive: bool,
 }
 
 impl Tweet {
@@ -368,6 +369,8 @@ struct Plan {
     special: Special,
     links: Vec<(&'static str, &'static str)>,
     metrics: Option<Metrics>,
+    /// Marked possibly sensitive (the X API's `possibly_sensitive`).
+    sensitive: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -387,6 +390,7 @@ fn plan(body: &'static str, lang: &'static str, photos: Vec<PhotoPlan>) -> Plan 
         special: Special::None,
         links: Vec::new(),
         metrics: None,
+        sensitive: false,
     }
 }
 
@@ -442,6 +446,7 @@ fn plans() -> Vec<Plan> {
             bookmarks: 9_876,
             views: 1_204_377,
         }),
+        sensitive: false,
     });
     p.push(plan(
         "京都の朝霧。静かな時間 ☕️ 清晨的雾，安静的时光。",
@@ -465,6 +470,7 @@ fn plans() -> Vec<Plan> {
         special: Special::Quote,
         links: Vec::new(),
         metrics: None,
+        sensitive: false,
     });
     p.push(plan(
         "Colour study #12: what a sunset looks like with the mountains taken out.",
@@ -479,6 +485,7 @@ fn plans() -> Vec<Plan> {
         special: Special::Gif,
         links: Vec::new(),
         metrics: None,
+        sensitive: false,
     });
     p.push(plan(
         "Two minutes after sunset & two minutes before the mosquitoes.",
@@ -497,12 +504,17 @@ fn plans() -> Vec<Plan> {
         special: Special::Reply,
         links: Vec::new(),
         metrics: None,
+        sensitive: false,
     });
-    p.push(plan(
-        "City blocks from the 31st floor. Every window a different story.",
-        "en",
-        vec![(Landscape, Scene::City, None)],
-    ));
+    // 10: marked possibly sensitive
+    p.push(Plan {
+        sensitive: true,
+        ..plan(
+            "City blocks from the 31st floor, straight down. Marked sensitive for the vertigo crowd.",
+            "en",
+            vec![(Landscape, Scene::City, None)],
+        )
+    });
     // 11: long text with links
     p.push(Plan {
         body: "Long post, sorry. People keep asking how I get that deep blue: I shoot 20–40 minutes after sunset, when the sky is brighter than the land but the sun is well gone. Read up on it: https://t.co/Bh0urWk1pD and my free presets: https://t.co/PrEs3tS9xQ",
@@ -514,6 +526,7 @@ fn plans() -> Vec<Plan> {
             ("https://t.co/PrEs3tS9xQ", "https://astervale.example/presets/blue-hour-2026?utm_source=x&utm_medium=social"),
         ],
         metrics: None,
+        sensitive: false,
     });
     p.push(plan(
         "Dunes at noon. Brutal light, honest colours.",
@@ -583,6 +596,7 @@ fn plans() -> Vec<Plan> {
             bookmarks: 0,
             views: 211,
         }),
+        sensitive: false,
     }
     .push_to(&mut p);
     p.push(plan(
@@ -981,6 +995,7 @@ fn quoted_tweet(at: DateTime<Utc>) -> Tweet {
         media,
         quoted: None,
         reply_to: None,
+        sensitive: false,
     }
 }
 
@@ -1007,6 +1022,7 @@ fn reply_parent(at: DateTime<Utc>, seed: u64) -> Tweet {
         media: Vec::new(),
         quoted: None,
         reply_to: None,
+        sensitive: false,
     }
 }
 
@@ -1070,6 +1086,7 @@ pub fn account() -> Account {
             quoted,
             reply_to,
             conversation_id,
+            sensitive: p.sensitive,
         });
     }
     let profile_images = vec![

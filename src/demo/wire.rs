@@ -505,7 +505,7 @@ fn xapi_tweet(t: &Tweet) -> Value {
         "author_id": t.author.id,
         "conversation_id": t.conversation_id,
         "lang": t.lang,
-        "possibly_sensitive": false,
+        "possibly_sensitive": t.sensitive,
         "reply_settings": "everyone",
         "edit_history_tweet_ids": [t.id],
         "attachments": {"media_keys": t.media.iter().map(|m| m.media_key()).collect::<Vec<_>>()},

@@ -66,7 +66,7 @@ impl Widget for PreviewPane<'_> {
         };
         let mut text_area = body;
         if let Some(img) = self.image_area(area) {
-            placeholder(tweet, img, buf);
+            placeholder(tweet, self.app.media_hidden(tweet), img, buf);
             let used = img.height + 1;
             text_area = Rect::new(body.x, body.y + used, body.width, body.height - used);
         }
@@ -89,8 +89,11 @@ impl Widget for PreviewPane<'_> {
 }
 
 /// Marks the image layer's rectangle until a picture is drawn there.
-fn placeholder(tweet: &Tweet, area: Rect, buf: &mut Buffer) {
+/// What stands where the picture goes until the image layer draws it (and instead of it for
+/// hidden sensitive media).
+fn placeholder(tweet: &Tweet, hidden: bool, area: Rect, buf: &mut Buffer) {
     let label = match primary_media(tweet) {
+        Some(m) if hidden => format!("⚠ possibly sensitive {} · s shows it", kind_label(m.kind)),
         Some(m) => {
             let mut s = kind_label(m.kind).to_string();
             if let (Some(w), Some(h)) = (m.width, m.height) {
@@ -114,7 +117,12 @@ fn placeholder(tweet: &Tweet, area: Rect, buf: &mut Buffer) {
     let w = u16::try_from(unicode_width::UnicodeWidthStr::width(text.as_str())).unwrap_or(0);
     let x = r.x + r.width.saturating_sub(w) / 2;
     let y = r.y + r.height / 2;
-    buf.set_string(x, y, text, theme::dim());
+    let style = if hidden {
+        theme::warning()
+    } else {
+        theme::dim()
+    };
+    buf.set_string(x, y, text, style);
 }
 
 fn details(tweet: &Tweet, now: DateTime<Utc>, width: usize) -> Vec<Line<'static>> {
