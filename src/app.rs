@@ -65,6 +65,9 @@ pub struct AppConfig {
     /// Command that plays videos and GIFs (`mpv`, `vlc --loop`): `O` runs it with the MP4's URL
     /// as the last argument. `None` opens them in the browser like photos.
     pub player: Option<String>,
+    /// Draw the avatar and affiliate badge as pictures in the header (the terminal has real
+    /// graphics: kitty, sixel or iTerm2).
+    pub header_pictures: bool,
 }
 
 impl Default for AppConfig {
@@ -79,6 +82,7 @@ impl Default for AppConfig {
             seed: 0x5eed,
             hide_sensitive: true,
             player: None,
+            header_pictures: false,
         }
     }
 }

@@ -20,7 +20,9 @@ use ratatui_image::protocol::Protocol;
 use crate::app::{App, previewable_media};
 use crate::domain::{Media, MediaKind, Tweet};
 use crate::media::pipeline::{ImageEvent, ImageKey, ImagePipeline, ImageRequest};
+use crate::ui::Drawn;
 use crate::ui::format::duration_ms;
+use crate::ui::header::HeaderPictures;
 
 /// Tweets after / before the selection whose first picture is fetched ahead.
 const AHEAD: usize = 3;
@@ -34,6 +36,8 @@ enum Slot {
 pub struct ImageLayer {
     pipeline: ImagePipeline,
     slots: HashMap<ImageKey, Slot>,
+    /// The header's avatar and badge: asked for while missing, kept across selections.
+    header_slots: HashMap<ImageKey, Slot>,
     /// What was last asked for, to skip asking again when nothing changed.
     wanted: Vec<ImageKey>,
     cells: Option<Size>,
@@ -55,19 +59,37 @@ impl ImageLayer {
         Self {
             pipeline,
             slots: HashMap::new(),
+            header_slots: HashMap::new(),
             wanted: Vec::new(),
             cells: None,
         }
     }
 
-    /// Declares what the pane wants after a draw that left `area` for the picture.
-    pub fn sync(&mut self, app: &App, area: Option<Rect>) {
+    /// Declares what the screen wants after a draw: the preview's pictures for the area the
+    /// preview left (`drawn.image_area`), and the header's avatar and badge while missing.
+    pub fn sync(&mut self, app: &App, drawn: &Drawn) {
+        let mut wanted = self.preview_requests(app, drawn.image_area);
+        // Right after the shown picture: both are tiny and on screen the whole time.
+        let header = self.header_requests(app, drawn.header);
+        let at = wanted.len().min(1);
+        wanted.splice(at..at, header);
+        let keys: Vec<ImageKey> = wanted.iter().map(|r| r.key.clone()).collect();
+        if keys != self.wanted {
+            self.slots.retain(|k, _| keys.contains(k));
+            tracing::debug!(cells = ?self.cells, first = ?keys.first(), count = keys.len(), "pictures wanted");
+            self.wanted = keys;
+            self.pipeline.want(wanted);
+        }
+    }
+
+    /// The selected tweet's pictures (the shown one first), then the neighbours' first ones.
+    fn preview_requests(&mut self, app: &App, area: Option<Rect>) -> Vec<ImageRequest> {
         let Some(area) = area.filter(|a| a.width > 0 && a.height > 0) else {
-            return;
+            return Vec::new();
         };
         let cells = Self::picture_cells(area);
         if cells.width == 0 || cells.height == 0 {
-            return;
+            return Vec::new();
         }
         if self.cells != Some(cells) {
             // Pictures are encoded for one box size; a resize makes them all stale.
@@ -93,13 +115,35 @@ impl ImageLayer {
                 wanted.extend(request(t, 0, m, cells));
             }
         }
-        let keys: Vec<ImageKey> = wanted.iter().map(|r| r.key.clone()).collect();
-        if keys != self.wanted {
-            self.slots.retain(|k, _| keys.contains(k));
-            tracing::debug!(?cells, first = ?keys.first(), count = keys.len(), "pictures wanted");
-            self.wanted = keys;
-            self.pipeline.want(wanted);
+        wanted
+    }
+
+    /// The avatar and badge pictures not yet on hand for their current boxes.
+    fn header_requests(&mut self, app: &App, pics: HeaderPictures) -> Vec<ImageRequest> {
+        let Some(profile) = app.profile() else {
+            return Vec::new();
+        };
+        let avatar = profile.avatar_url.as_deref().map(larger_avatar);
+        let badge = profile.affiliate.as_ref().and_then(|a| a.badge_url.clone());
+        let mut out = Vec::new();
+        for (url, rect) in [(avatar, pics.avatar), (badge, pics.badge)] {
+            let (Some(url), Some(rect)) = (url, rect) else {
+                continue;
+            };
+            let cells = Size::new(rect.width, rect.height);
+            let key = header_key(&url);
+            match self.header_slots.get(&key) {
+                Some(Slot::Ready { cells: c, .. }) if *c == cells => continue,
+                Some(Slot::Failed(_)) => continue,
+                Some(Slot::Ready { .. }) => {
+                    // Drawn for another size (a resize): ask again.
+                    self.header_slots.remove(&key);
+                }
+                None => {}
+            }
+            out.push(ImageRequest::new(key.0, url, cells).as_is());
         }
+        out
     }
 
     /// Waits for the next finished picture. Pends forever when nothing is under way.
@@ -109,6 +153,22 @@ impl ImageLayer {
 
     /// Records a finished picture; returns whether the screen shows it (so a redraw is due).
     pub fn on_event(&mut self, event: ImageEvent, app: &App) -> bool {
+        if event.key().0.starts_with(HEADER_KEY_PREFIX) {
+            let (key, slot) = match event {
+                ImageEvent::Ready {
+                    key,
+                    cells,
+                    protocol,
+                    ..
+                } => (key, Slot::Ready { protocol, cells }),
+                ImageEvent::Failed { key, reason } => {
+                    tracing::debug!(?key, reason, "header picture unavailable");
+                    (key, Slot::Failed(reason))
+                }
+            };
+            self.header_slots.insert(key, slot);
+            return true;
+        }
         let shown = self.shown_key(app);
         let is_shown = shown.as_ref() == Some(event.key());
         tracing::debug!(?event, is_shown, "picture finished");
@@ -206,10 +266,56 @@ impl ImageLayer {
         badge(frame, badge_row, index, count, media, loading);
     }
 
+    /// Draws the header's avatar and badge where the header left room for them. Nothing until
+    /// they arrive, and nothing when they fail: the header's text says it all anyway.
+    pub fn render_header(&self, frame: &mut Frame, app: &App, pics: HeaderPictures) {
+        if app.show_help() {
+            return;
+        }
+        let Some(profile) = app.profile() else {
+            return;
+        };
+        let avatar = profile.avatar_url.as_deref().map(larger_avatar);
+        let badge = profile.affiliate.as_ref().and_then(|a| a.badge_url.clone());
+        for (url, rect) in [(avatar, pics.avatar), (badge, pics.badge)] {
+            let (Some(url), Some(rect)) = (url, rect) else {
+                continue;
+            };
+            if let Some(Slot::Ready { protocol, cells }) = self.header_slots.get(&header_key(&url))
+                && *cells == Size::new(rect.width, rect.height)
+            {
+                let size = protocol.size();
+                let (w, h) = (size.width.min(rect.width), size.height.min(rect.height));
+                let at = Rect::new(
+                    rect.x + (rect.width - w) / 2,
+                    rect.y + (rect.height - h) / 2,
+                    w,
+                    h,
+                );
+                frame.render_widget(Image::new(protocol), at);
+            }
+        }
+    }
+
     /// The box pictures are encoded for: the image area less its badge row.
     fn picture_cells(area: Rect) -> Size {
         let (_, pic) = split_badge_row(area);
         Size::new(pic.width, pic.height)
+    }
+}
+
+const HEADER_KEY_PREFIX: &str = "header ";
+
+fn header_key(url: &str) -> ImageKey {
+    ImageKey(format!("{HEADER_KEY_PREFIX}{url}"))
+}
+
+/// X serves profile pictures in named sizes (`_normal` is 48 px); 200 px is plenty for a few
+/// cells and still small. Other URLs are used as they are.
+fn larger_avatar(url: &str) -> String {
+    match url.rsplit_once("_normal.") {
+        Some((head, ext)) if !ext.contains('/') => format!("{head}_200x200.{ext}"),
+        _ => url.to_string(),
     }
 }
 

@@ -123,7 +123,6 @@ async fn browse(target: xmedia::cli::Target, started: std::time::Instant) -> i32
             .filter(|p| !p.trim().is_empty()),
         ..defaults
     };
-    let mut app = xmedia::app::App::new(session.source.kind(), config);
     let mut guard = match xmedia::tui::TerminalGuard::enter() {
         Ok(g) => g,
         Err(e) => {
@@ -138,6 +137,11 @@ async fn browse(target: xmedia::cli::Target, started: std::time::Instant) -> i32
         .unwrap_or(GraphicsChoice::Auto);
     let graphics = xmedia::media::graphics::detect(choice);
     tracing::info!("graphics: {:?}, {}", graphics.protocol(), graphics.why);
+    let config = xmedia::app::AppConfig {
+        header_pictures: graphics.protocol() != ratatui_image::picker::ProtocolType::Halfblocks,
+        ..config
+    };
+    let mut app = xmedia::app::App::new(session.source.kind(), config);
     let downloader = xmedia::media::download::Downloader::new(
         session.source.http().reqwest().clone(),
         &Default::default(),

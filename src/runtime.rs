@@ -76,17 +76,19 @@ where
         }
         if app.take_dirty() || std::mem::take(&mut picture_changed) {
             let now = Utc::now();
-            let mut image_area = None;
+            let mut drawn = crate::ui::Drawn::default();
             let images = deps.images.as_ref();
             terminal.draw(|f| {
-                let drawn = crate::ui::draw(f, app, now);
-                if let (Some(layer), Some(area)) = (images, drawn.image_area) {
-                    layer.render(f, app, area);
+                drawn = crate::ui::draw(f, app, now);
+                if let Some(layer) = images {
+                    if let Some(area) = drawn.image_area {
+                        layer.render(f, app, area);
+                    }
+                    layer.render_header(f, app, drawn.header);
                 }
-                image_area = drawn.image_area;
             })?;
             if let Some(layer) = deps.images.as_mut() {
-                layer.sync(app, image_area);
+                layer.sync(app, &drawn);
             }
             startup.drawn(app);
         }

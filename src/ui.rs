@@ -46,6 +46,8 @@ pub struct Drawn {
     /// there is room. The image layer renders into exactly this rectangle; the text layer leaves
     /// a placeholder there.
     pub image_area: Option<Rect>,
+    /// The header's avatar and affiliate badge (only when the terminal draws real graphics).
+    pub header: header::HeaderPictures,
 }
 
 /// Draws the whole screen. `now` dates relative times, the spinner and countdowns.
@@ -56,9 +58,11 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) -> Drawn {
         too_small(area).render(area, buf);
         return Drawn::default();
     };
-    header::Header::new(app).render(layout.header, buf);
-    timeline::TimelinePane::new(app, now).render(layout.list, buf);
     let mut drawn = Drawn::default();
+    let head = header::Header::new(app);
+    drawn.header = head.pictures(layout.header);
+    head.render(layout.header, buf);
+    timeline::TimelinePane::new(app, now).render(layout.list, buf);
     if let Some(area) = layout.preview {
         let pane = preview::PreviewPane::new(app, now);
         drawn.image_area = pane.image_area(area);

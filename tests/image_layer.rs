@@ -25,24 +25,26 @@ struct Harness {
     layer: ImageLayer,
     term: Terminal<TestBackend>,
     image_area: Option<Rect>,
+    drawn: xmedia::ui::Drawn,
 }
 
 impl Harness {
     fn draw(&mut self) {
         let now = chrono::Utc::now();
         let (app, layer) = (&self.app, &self.layer);
-        let mut area = None;
+        let mut drawn = xmedia::ui::Drawn::default();
         self.term
             .draw(|f| {
-                let drawn = xmedia::ui::draw(f, app, now);
+                drawn = xmedia::ui::draw(f, app, now);
                 if let Some(a) = drawn.image_area {
                     layer.render(f, app, a);
                 }
-                area = drawn.image_area;
+                layer.render_header(f, app, drawn.header);
             })
             .expect("draw");
-        self.image_area = area;
-        self.layer.sync(&self.app, area);
+        self.image_area = drawn.image_area;
+        self.drawn = drawn;
+        self.layer.sync(&self.app, &drawn);
     }
 
     /// Waits for pictures until the shown one is on screen (a liveness limit, not a speed one).
@@ -61,7 +63,10 @@ impl Harness {
     }
 
     fn area_text(&self) -> String {
-        let area = self.image_area.expect("an image area");
+        self.rect_text(self.image_area.expect("an image area"))
+    }
+
+    fn rect_text(&self, area: Rect) -> String {
         let buf = self.term.backend().buffer();
         let mut s = String::new();
         for y in area.top()..area.bottom() {
@@ -92,6 +97,21 @@ async fn harness() -> (Harness, demo::DemoServer) {
 }
 
 async fn harness_with(kind: ProviderKind) -> (Harness, demo::DemoServer) {
+    harness_with_config(kind, AppConfig::default()).await
+}
+
+/// The demo's profile as the X API's user lookup returns it (avatar and affiliate badge).
+async fn demo_profile(server: &demo::DemoServer) -> xmedia::domain::Profile {
+    let config = server.provider_config(ProviderKind::Xapi).expect("config");
+    let provider = AnyProvider::new(config, HttpClient::new(&HttpConfig::default()));
+    provider
+        .lookup_user(demo::DEMO_HANDLE)
+        .await
+        .expect("lookup")
+        .expect("a profile")
+}
+
+async fn harness_with_config(kind: ProviderKind, config: AppConfig) -> (Harness, demo::DemoServer) {
     let server = demo::start(DemoOptions::default())
         .await
         .expect("demo server");
@@ -103,7 +123,7 @@ async fn harness_with(kind: ProviderKind) -> (Harness, demo::DemoServer) {
         _ => xmedia::domain::UserRef::handle(demo::DEMO_HANDLE),
     };
     let page = provider.fetch_page(&user, None).await.expect("first page");
-    let mut app = App::new(kind, AppConfig::default());
+    let mut app = App::new(kind, config);
     app.update(Msg::Resized(140, 42));
     app.update(Msg::Started);
     app.update(Msg::PageLoaded {
@@ -120,6 +140,7 @@ async fn harness_with(kind: ProviderKind) -> (Harness, demo::DemoServer) {
         layer: ImageLayer::new(pipeline),
         term: Terminal::new(TestBackend::new(140, 42)).expect("terminal"),
         image_area: None,
+        drawn: Default::default(),
     };
     (h, server)
 }
@@ -225,4 +246,57 @@ async fn sensitive_media_stays_hidden_until_s_and_then_shows_at_once() {
     );
     h.key('s');
     assert_eq!(half_blocks(&h.area_text()), 0, "s hides it again");
+}
+
+/// With real graphics the header shows the avatar and the affiliate badge as pictures (drawn
+/// here in half-blocks to read them back), and its text moves right to make room.
+#[tokio::test]
+async fn header_shows_avatar_and_badge_pictures_when_enabled() {
+    let (mut h, server) = harness_with_config(
+        ProviderKind::Xapi,
+        AppConfig {
+            header_pictures: true,
+            ..AppConfig::default()
+        },
+    )
+    .await;
+    h.app
+        .update(Msg::ProfileLoaded(demo_profile(&server).await));
+    h.draw();
+    let pics = h.drawn.header;
+    let avatar = pics.avatar.expect("room for the avatar");
+    let badge = pics.badge.expect("room for the badge");
+    assert_eq!((avatar.width, avatar.height), (6, 3), "2h × h cells");
+    assert!(badge.x > avatar.right(), "badge on the text's first line");
+    for _ in 0..50 {
+        if half_blocks(&h.rect_text(avatar)) > 0 && half_blocks(&h.rect_text(badge)) > 0 {
+            break;
+        }
+        let ev = tokio::time::timeout(Duration::from_secs(10), h.layer.next_event())
+            .await
+            .expect("header pictures arrive");
+        h.layer.on_event(ev, &h.app);
+        h.draw();
+    }
+    assert!(half_blocks(&h.rect_text(avatar)) > 0, "avatar drawn");
+    assert!(half_blocks(&h.rect_text(badge)) > 0, "badge drawn");
+    // The name starts after the avatar, not under it.
+    let first_row = h.rect_text(Rect::new(0, 0, 140, 1));
+    let name_col = first_row.find("Aster").expect("name on the first row");
+    assert!(name_col >= usize::from(avatar.right()), "{first_row}");
+
+    // Help open: no header pictures either (they would sit on top of the overlay).
+    h.key('?');
+    assert_eq!(half_blocks(&h.rect_text(avatar)), 0);
+}
+
+#[tokio::test]
+async fn header_stays_text_only_without_real_graphics() {
+    let (mut h, server) = harness_with(ProviderKind::Xapi).await;
+    h.app
+        .update(Msg::ProfileLoaded(demo_profile(&server).await));
+    h.draw();
+    assert_eq!(h.drawn.header, Default::default());
+    let first_row = h.rect_text(Rect::new(0, 0, 140, 1));
+    assert!(first_row.starts_with(" Aster"), "{first_row}");
 }

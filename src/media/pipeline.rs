@@ -47,6 +47,9 @@ pub struct ImageRequest {
     pub original: Option<(u32, u32)>,
     /// The preview box in terminal cells.
     pub cells: Size,
+    /// Ask the CDN for a size that fits (`?name=`); off for URLs that already name their size
+    /// (profile pictures, badges).
+    pub cdn_sized: bool,
 }
 
 impl ImageRequest {
@@ -56,7 +59,14 @@ impl ImageRequest {
             url: url.into(),
             original: None,
             cells,
+            cdn_sized: true,
         }
+    }
+
+    /// Fetch the URL exactly as given.
+    pub fn as_is(mut self) -> Self {
+        self.cdn_sized = false;
+        self
     }
 
     pub fn with_original(mut self, width: Option<u32>, height: Option<u32>) -> Self {
@@ -277,7 +287,7 @@ impl ImagePipeline {
 
     /// The URL (with its size parameter) the pipeline fetches for `req`.
     pub fn fetch_url(&self, req: &ImageRequest) -> String {
-        if !self.config.sized_urls {
+        if !self.config.sized_urls || !req.cdn_sized {
             return req.url.clone();
         }
         let size = choose(pixel_box(&self.picker, req.cells), req.original);

@@ -16,36 +16,103 @@ pub struct Header<'a> {
     app: &'a App,
 }
 
+/// Where the header's small pictures go, for the image layer. Only when the terminal draws real
+/// graphics (`AppConfig::header_pictures`): in half-blocks a 6×3-cell avatar is a smudge, and the
+/// affiliate label already says what the badge would.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeaderPictures {
+    /// The avatar, square in pixels, at the left of the header.
+    pub avatar: Option<Rect>,
+    /// The affiliate badge, two cells wide, just before the affiliate label.
+    pub badge: Option<Rect>,
+}
+
+/// The header needs this many columns before it gives some to the avatar.
+const AVATAR_MIN_WIDTH: u16 = 60;
+/// Cells the badge picture takes before the label.
+const BADGE_CELLS: u16 = 2;
+
 impl<'a> Header<'a> {
     pub fn new(app: &'a App) -> Header<'a> {
         Header { app }
+    }
+
+    /// The avatar box, when pictures are on, the profile has an avatar and there is room.
+    fn avatar_area(&self, area: Rect) -> Option<Rect> {
+        let p = self.app.profile()?;
+        p.avatar_url.as_ref()?;
+        if !self.app.config().header_pictures || area.height < 2 || area.width < AVATAR_MIN_WIDTH {
+            return None;
+        }
+        // Terminal cells are about twice as tall as wide: 2h × h cells is roughly square.
+        Some(Rect::new(area.x + 1, area.y, area.height * 2, area.height))
+    }
+
+    /// The text's area: the header less the avatar and a column of space after it.
+    fn text_area(&self, area: Rect) -> Rect {
+        match self.avatar_area(area) {
+            Some(a) => {
+                let x = a.right() + 1;
+                Rect::new(x, area.y, area.right().saturating_sub(x), area.height)
+            }
+            None => Rect::new(
+                area.x + 1,
+                area.y,
+                area.width.saturating_sub(2),
+                area.height,
+            ),
+        }
+    }
+
+    /// Where the pictures go when the header is drawn at `area`.
+    pub fn pictures(&self, area: Rect) -> HeaderPictures {
+        let text = self.text_area(area);
+        let badge = self
+            .first_line(usize::from(text.width))
+            .1
+            .map(|col| Rect::new(text.x + col, text.y, BADGE_CELLS, 1));
+        HeaderPictures {
+            avatar: self.avatar_area(area),
+            badge,
+        }
+    }
+
+    /// The lines, and the column of the badge slot on the first line when there is one.
+    fn first_line(&self, width: usize) -> (Vec<Line<'static>>, Option<u16>) {
+        match self.app.profile() {
+            Some(p) => {
+                let slot = self.app.config().header_pictures
+                    && p.affiliate.as_ref().is_some_and(|a| a.badge_url.is_some());
+                profile_lines(p, width, slot)
+            }
+            None => (
+                vec![
+                    Line::from(vec![Span::styled(self.app.user_label(), theme::bold())]),
+                    Line::styled("loading profile…", theme::dim()),
+                ],
+                None,
+            ),
+        }
     }
 }
 
 impl Widget for Header<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let width = usize::from(area.width.saturating_sub(2));
-        let lines = match self.app.profile() {
-            Some(p) => profile_lines(p, width),
-            None => vec![
-                Line::from(vec![Span::styled(self.app.user_label(), theme::bold())]),
-                Line::styled("loading profile…", theme::dim()),
-            ],
-        };
+        let text = self.text_area(area);
+        let width = usize::from(text.width);
+        let (lines, _) = self.first_line(width);
         for (i, line) in lines.into_iter().take(usize::from(area.height)).enumerate() {
             let y = area.y + u16::try_from(i).unwrap_or(0);
-            buf.set_line(
-                area.x + 1,
-                y,
-                &fit(line, width),
-                area.width.saturating_sub(2),
-            );
+            buf.set_line(text.x, y, &fit(line, width), text.width);
         }
     }
 }
 
-fn profile_lines(p: &Profile, width: usize) -> Vec<Line<'static>> {
+/// The header's three lines. With `badge_slot`, two blank cells are left before the affiliate
+/// label for its badge picture, and their column is returned (when the line has room for them).
+fn profile_lines(p: &Profile, width: usize, badge_slot: bool) -> (Vec<Line<'static>>, Option<u16>) {
     let mut first = Vec::new();
+    let mut badge_col = None;
     if let Some(name) = p.name.as_deref().filter(|n| !n.is_empty()) {
         first.push(Span::styled(one_line(name), theme::bold()));
         first.push(Span::raw(" "));
@@ -64,6 +131,15 @@ fn profile_lines(p: &Profile, width: usize) -> Vec<Line<'static>> {
         .filter(|l| !l.is_empty())
     {
         first.push(Span::raw("  "));
+        if badge_slot {
+            let col: usize = first.iter().map(Span::width).sum();
+            let label_w = one_line(label).width() + 2;
+            // Only when the badge and the whole label fit: a badge before a cut label looks lost.
+            if col + usize::from(BADGE_CELLS) + 1 + label_w <= width {
+                badge_col = u16::try_from(col).ok();
+                first.push(Span::raw(" ".repeat(usize::from(BADGE_CELLS) + 1)));
+            }
+        }
         first.push(Span::styled(
             format!(" {} ", one_line(label)),
             Style::new().fg(Color::Black).bg(Color::Gray),
@@ -123,7 +199,10 @@ fn profile_lines(p: &Profile, width: usize) -> Vec<Line<'static>> {
         }
         about.push(Span::styled(loc, theme::dim()));
     }
-    vec![Line::from(first), Line::from(stats), Line::from(about)]
+    (
+        vec![Line::from(first), Line::from(stats), Line::from(about)],
+        badge_col,
+    )
 }
 
 /// Cuts a line's spans to `width` columns.
