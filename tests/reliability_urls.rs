@@ -83,12 +83,7 @@ fn e3_custom_scheme_handlers_are_refused() {
 #[test]
 fn e4_argument_like_strings_are_not_urls() {
     rejected(
-        &[
-            "--load-modules=/tmp/evil.so",
-            "-aCalculator",
-            "-",
-            "--",
-        ],
+        &["--load-modules=/tmp/evil.so", "-aCalculator", "-", "--"],
         "not a valid link",
     );
 }
@@ -127,7 +122,10 @@ fn e6_control_bidi_and_overlong_links_are_refused() {
         ],
         "control characters",
     );
-    let at_cap = format!("https://x.com/{}", "a".repeat(MAX_URL_LEN - "https://x.com/".len()));
+    let at_cap = format!(
+        "https://x.com/{}",
+        "a".repeat(MAX_URL_LEN - "https://x.com/".len())
+    );
     assert_eq!(at_cap.len(), MAX_URL_LEN);
     assert!(validate_open_url(&at_cap).is_ok(), "exactly at the cap");
     let over = format!("{at_cap}a");
@@ -226,7 +224,9 @@ fn e7_the_notice_on_opening_names_the_punycode_host() {
         .collect();
     assert_eq!(
         opened,
-        [&Effect::OpenUrl("https://xn--vdeo-vpa.example/a.mp4".into())]
+        [&Effect::OpenUrl(
+            "https://xn--vdeo-vpa.example/a.mp4".into()
+        )]
     );
     let notice = app.notice().expect("a notice says what was opened");
     assert!(
@@ -289,8 +289,11 @@ fn e5_an_accepted_link_reaches_the_launcher_as_one_plain_argument() {
 
 #[test]
 fn e9_a_missing_launcher_is_an_error_message() {
-    let e = xmedia::opener::open_url("https://x.com/a/status/1", Some("/nonexistent/xdg-open-xyz"))
-        .expect_err("no such program");
+    let e = xmedia::opener::open_url(
+        "https://x.com/a/status/1",
+        Some("/nonexistent/xdg-open-xyz"),
+    )
+    .expect_err("no such program");
     assert!(e.contains("could not run opener"), "{e}");
 }
 
@@ -320,6 +323,10 @@ fn e9_missing_launcher_in_the_real_binary_is_a_status_message_and_the_app_goes_o
     app.send(b"q");
     assert_eq!(app.wait_exit(LIMIT), Some(0), "exits normally");
     assert!(app.terminal_restored());
+    assert!(
+        app.raw().windows(8).any(|w| w == b"\x1b[?1049l"),
+        "left the alternate screen"
+    );
 }
 
 /// An X API page with one photo tweet whose text carries a `t.co` link displayed as one host but
@@ -372,7 +379,10 @@ async fn e8_a_tco_link_shows_its_real_target_host_and_o_opens_the_tweet() {
         .expect("page");
     let text = &page.tweets[0].text;
     assert!(text.contains("https://evil.example/login"), "{text}");
-    assert!(!text.contains("apple.com"), "the spoofed label is not shown: {text}");
+    assert!(
+        !text.contains("apple.com"),
+        "the spoofed label is not shown: {text}"
+    );
 
     let mut app = App::new(ProviderKind::Xapi, AppConfig::default());
     app.update(Msg::Resized(120, 40));
