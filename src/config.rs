@@ -381,6 +381,7 @@ mod tests {
         }
     }
 
+    // RELIABILITY F2 F3 F11
     #[test]
     fn env_wins_over_file_and_blank_env_is_unset() {
         let c = cfg("[keyapi]\nkey = \"from-file\"\n");
@@ -398,6 +399,7 @@ mod tests {
         assert_eq!(k.expose(), "from-file");
     }
 
+    // RELIABILITY F1 F4
     #[test]
     fn missing_key_names_the_variable_and_bad_key_hides_it() {
         let c = cfg("");
@@ -443,6 +445,7 @@ mod tests {
         assert!(parse_base_url(k, "not a url").is_err());
     }
 
+    // RELIABILITY F7
     #[test]
     fn unknown_fields_and_bad_values_are_reported_with_line() {
         let e = Config::parse("provider = \"keyapi\"\nbogus = 1\n").expect_err("unknown");
@@ -451,6 +454,7 @@ mod tests {
         assert!(e.contains("myspace") || e.contains("variant"), "{e}");
     }
 
+    // RELIABILITY F5
     #[test]
     fn world_readable_file_with_keys_warns() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -112,6 +112,7 @@ mod tests {
         assert!(validate_open_url("http://localhost/a").is_ok());
     }
 
+    // RELIABILITY E1 E2 E6 E7
     #[test]
     fn rejects_dangerous_links() {
         for bad in [

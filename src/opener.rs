@@ -43,6 +43,7 @@ pub fn open_url(url: &str, opener: Option<&str>) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    // RELIABILITY E9
     #[test]
     fn missing_opener_is_an_error_not_a_panic() {
         let e = open_url("https://x.com/a/status/1", Some("/nonexistent/opener-xyz"))
