@@ -265,9 +265,9 @@ impl App {
                 } else {
                     self.timeline.merge(page.tweets)
                 };
-                self.pager.finish(page.next_cursor, added);
-                if let Some(w) = page.warnings.first() {
-                    self.set_notice(w.clone(), NoticeLevel::Warning);
+                let capped = self.pager.finish(page.next_cursor, added);
+                if let Some(w) = capped.or_else(|| page.warnings.first().cloned()) {
+                    self.set_notice(w, NoticeLevel::Warning);
                 }
                 self.after_move()
             }

@@ -45,18 +45,28 @@ pub enum ConfigError {
         reason: String,
     },
     #[error(
-        "no provider is configured: set one of XMEDIA_KEYAPI_KEY, XMEDIA_AGNTDATA_KEY, XMEDIA_XAPI_TOKEN, or run with --demo"
+        "no provider is configured: set one of XMEDIA_KEYAPI_KEY, XMEDIA_AGNTDATA_KEY, XMEDIA_XAPI_TOKEN, or put a key in {path}, or run with --demo"
     )]
-    NoProvider,
+    NoProvider { path: String },
 }
 
 /// One `[keyapi]` / `[agntdata]` / `[xapi]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderSection {
     #[serde(alias = "token")]
     pub key: Option<String>,
     pub base_url: Option<String>,
+}
+
+/// Masks the key: `{config:?}` must be safe to log.
+impl std::fmt::Debug for ProviderSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderSection")
+            .field("key", &self.key.as_ref().map(|_| "***"))
+            .field("base_url", &self.base_url)
+            .finish()
+    }
 }
 
 /// The config file as written by the user. Every field is optional.
@@ -162,7 +172,7 @@ impl Config {
                     format!(" (line {line})")
                 })
                 .unwrap_or_default();
-            format!("{}{span}", e.message())
+            format!("{}{span}", mask_values(e.message(), text))
         })
     }
 
@@ -172,6 +182,21 @@ impl Config {
             ProviderKind::Agntdata => self.file.agntdata.as_ref(),
             ProviderKind::Xapi => self.file.xapi.as_ref(),
         }
+    }
+
+    /// Where `kind`'s key comes from: the environment variable's name, or the config file's path.
+    /// Never the value; `None` when no key is set.
+    pub fn key_source(&self, kind: ProviderKind, env: Env) -> Option<String> {
+        if env(kind.key_env_var())
+            .and_then(|v| Secret::new(&v))
+            .is_some()
+        {
+            return Some(kind.key_env_var().to_string());
+        }
+        self.section(kind)
+            .and_then(|s| s.key.as_deref())
+            .and_then(Secret::new)
+            .map(|_| self.path.display().to_string())
     }
 
     /// The key for `kind`: the environment variable, then the file. Blank means unset.
@@ -252,6 +277,27 @@ impl FileConfig {
             .iter()
             .any(|s| s.as_ref().is_some_and(|s| s.key.is_some()))
     }
+}
+
+/// `message` with every value written in `text` masked: serde quotes the offending value
+/// ("invalid type: string \"…\"", "unknown variant `…`"), and that value may be a key typed on
+/// the wrong line.
+fn mask_values(message: &str, text: &str) -> String {
+    let mut out = message.to_string();
+    for line in text.lines() {
+        let Some((_, rhs)) = line.split_once('=') else {
+            continue;
+        };
+        for part in rhs.split(['"', '\'', '[', ']', '{', '}', ',']) {
+            let v = part.trim();
+            let harmless =
+                v.len() < 4 || v.bytes().all(|b| b.is_ascii_digit()) || v == "true" || v == "false";
+            if !harmless && out.contains(v) {
+                out = out.replace(v, "…");
+            }
+        }
+    }
+    out
 }
 
 pub fn default_page_size(kind: ProviderKind) -> u32 {
@@ -335,6 +381,7 @@ mod tests {
         }
     }
 
+    // RELIABILITY F2 F3 F11
     #[test]
     fn env_wins_over_file_and_blank_env_is_unset() {
         let c = cfg("[keyapi]\nkey = \"from-file\"\n");
@@ -352,6 +399,7 @@ mod tests {
         assert_eq!(k.expose(), "from-file");
     }
 
+    // RELIABILITY F1 F4
     #[test]
     fn missing_key_names_the_variable_and_bad_key_hides_it() {
         let c = cfg("");
@@ -397,6 +445,7 @@ mod tests {
         assert!(parse_base_url(k, "not a url").is_err());
     }
 
+    // RELIABILITY F7
     #[test]
     fn unknown_fields_and_bad_values_are_reported_with_line() {
         let e = Config::parse("provider = \"keyapi\"\nbogus = 1\n").expect_err("unknown");
@@ -405,6 +454,7 @@ mod tests {
         assert!(e.contains("myspace") || e.contains("variant"), "{e}");
     }
 
+    // RELIABILITY F5
     #[test]
     fn world_readable_file_with_keys_warns() {
         let dir = tempfile::tempdir().expect("tempdir");

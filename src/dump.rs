@@ -14,6 +14,9 @@ use crate::source::Source;
 /// Consecutive empty pages (that still carry a cursor) after which paging stops.
 pub const MAX_EMPTY_PAGES: u32 = 3;
 
+/// `--all` stops after this many pages or tweets, as the browser does.
+pub use crate::app::pager::{MAX_PAGES, MAX_TWEETS};
+
 #[derive(Debug, Clone)]
 pub struct DumpOptions {
     /// `None` = until the end.
@@ -54,6 +57,13 @@ pub async fn run(
     let mut empty_run = 0u32;
     let status = loop {
         if opts.max_pages.is_some_and(|max| pages >= max) {
+            break 0;
+        }
+        if opts.max_pages.is_none() && (pages >= MAX_PAGES || printed >= MAX_TWEETS) {
+            let _ = writeln!(
+                err,
+                "xmedia: warning: stopped after {pages} pages and {printed} tweets, the most one run fetches; no more available"
+            );
             break 0;
         }
         let page = match fetch_with_retry(source, cursor.as_ref(), &opts.backoff, err).await {
@@ -97,11 +107,8 @@ pub async fn run(
             "xmedia: page {pages}: {} new tweets ({printed} in all)",
             new.len()
         );
-        empty_run = if page.tweets.is_empty() {
-            empty_run + 1
-        } else {
-            0
-        };
+        // A page of tweets already printed (a pinned tweet on every page) counts as empty.
+        empty_run = if new.is_empty() { empty_run + 1 } else { 0 };
         match page.next_cursor {
             None => break 0,
             Some(_) if empty_run >= MAX_EMPTY_PAGES => {

@@ -55,8 +55,18 @@ pub fn validate_open_url(raw: &str) -> Result<String, String> {
         "http" if local => {}
         other => return Err(format!("refusing to open a {other}: link")),
     }
-    if url.host().is_none() {
-        return Err("link has no host".into());
+    match url.host() {
+        None => return Err("link has no host".into()),
+        // After IDNA a real host name is letters, digits, `-` and `.`; `&`, `$(`, quotes and the
+        // like only appear there to trick a shell or a launcher.
+        Some(Host::Domain(d))
+            if !d
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') =>
+        {
+            return Err("link has a host name with characters no host has".into());
+        }
+        Some(_) => {}
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("refusing to open a link with a user name or password".into());
@@ -108,6 +118,7 @@ mod tests {
         assert!(validate_open_url("http://localhost/a").is_ok());
     }
 
+    // RELIABILITY E1 E2 E6 E7
     #[test]
     fn rejects_dangerous_links() {
         for bad in [

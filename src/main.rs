@@ -222,7 +222,10 @@ fn doctor(args: xmedia::cli::DoctorArgs) -> i32 {
             }
             for kind in xmedia::domain::ProviderKind::ALL {
                 let state = match c.key(kind, &process_env) {
-                    Ok(Some(_)) => "set".to_string(),
+                    Ok(Some(_)) => format!(
+                        "set (from {})",
+                        c.key_source(kind, &process_env).unwrap_or_default()
+                    ),
                     Ok(None) => format!("not set ({})", kind.key_env_var()),
                     Err(e) => {
                         status = 2;

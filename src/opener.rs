@@ -54,6 +54,7 @@ fn spawn_with_url(command: &str, url: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
+    // RELIABILITY E9
     #[test]
     fn missing_opener_is_an_error_not_a_panic() {
         let e = open_url("https://x.com/a/status/1", Some("/nonexistent/opener-xyz"))

@@ -52,6 +52,7 @@ impl fmt::Display for Secret {
 mod tests {
     use super::*;
 
+    // RELIABILITY F8
     #[test]
     fn never_formats_the_key() {
         let s = Secret::new(" sk-SENTINEL-123\n").expect("non-empty");
@@ -59,6 +60,7 @@ mod tests {
         assert!(!format!("{s:?} {s} {s:#?}").contains("SENTINEL"));
     }
 
+    // RELIABILITY F2 F3 F4
     #[test]
     fn blank_is_unset_and_header_safety_is_checked() {
         assert!(Secret::new("  \n\t").is_none());

@@ -66,7 +66,9 @@ pub async fn open(
         }
         return open_demo(target, config, http, notices).await;
     }
-    let kind = chosen.ok_or(ConfigError::NoProvider)?;
+    let kind = chosen.ok_or_else(|| ConfigError::NoProvider {
+        path: config.path.display().to_string(),
+    })?;
     let pc = config.provider_config(kind, target.base_url.as_deref(), env)?;
     let user = user_ref(target)?;
     let resolvers = resolvers(&config, kind, env, &http);

@@ -241,6 +241,7 @@ fn refresh_replaces_and_drops_the_old_answer() {
     assert_eq!(app.selected_tweet().unwrap().id, "2");
 }
 
+// RELIABILITY D6
 #[test]
 fn duplicates_are_merged_away() {
     let mut app = loaded(100, page_of(0..10, Some("c1")));
@@ -260,6 +261,7 @@ fn duplicates_are_merged_away() {
     assert_eq!(unique.len(), 15);
 }
 
+// RELIABILITY D5
 #[test]
 fn no_cursor_means_the_end() {
     let mut app = loaded(100, page_of(0..10, None));
@@ -269,6 +271,7 @@ fn no_cursor_means_the_end() {
     }
 }
 
+// RELIABILITY D1
 #[test]
 fn a_repeated_cursor_means_the_end() {
     let mut app = loaded(100, page_of(0..10, Some("c1")));
@@ -282,6 +285,7 @@ fn a_repeated_cursor_means_the_end() {
     assert_eq!(fetch(&app.update(key('G'))), None);
 }
 
+// RELIABILITY D3
 #[test]
 fn three_empty_pages_mean_the_end() {
     let mut app = loaded(100, page_of(0..10, Some("c1")));
@@ -303,6 +307,7 @@ fn three_empty_pages_mean_the_end() {
     assert_eq!(app.pager(), &PagerState::Exhausted);
 }
 
+// RELIABILITY D9
 #[test]
 fn a_failure_keeps_the_data_and_shows_the_error() {
     let mut app = loaded(100, page_of(0..10, Some("c1")));
@@ -343,6 +348,7 @@ fn scheduled(effects: &[Effect]) -> Option<(RequestId, Duration)> {
     })
 }
 
+// RELIABILITY D9
 #[test]
 fn retryable_errors_back_off_and_stop_after_the_bound() {
     let mut app = loaded(100, page_of(0..10, Some("c1")));
@@ -474,6 +480,7 @@ fn open_media_picks_original_photos_and_best_mp4() {
     );
 }
 
+// RELIABILITY E1 E6 E7
 #[test]
 fn unsafe_links_become_an_error_notice() {
     let mut page = fixture_page(None);

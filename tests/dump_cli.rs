@@ -136,6 +136,7 @@ fn demo_dump_defaults_to_one_page_and_pages_n_limits() {
     assert_eq!(masked(&one), masked(&two[..one.len()]));
 }
 
+// RELIABILITY F1
 #[test]
 fn missing_key_is_exit_2_and_names_the_variable() {
     let out = xmedia(&["dump", "@nasa", "--provider", "xapi"], &[]);
@@ -205,6 +206,7 @@ async fn run_against(server: &ScriptedServer, extra: &[&str]) -> Output {
 
 const USERMEDIA: &str = "/v1/twitter/usermedia";
 
+// RELIABILITY F9
 #[tokio::test]
 async fn unauthorized_is_exit_3_after_one_request() {
     let server = ScriptedServer::start().await.expect("server");
@@ -225,6 +227,7 @@ async fn unauthorized_is_exit_3_after_one_request() {
     );
 }
 
+// RELIABILITY D9
 #[tokio::test]
 async fn failure_after_some_pages_keeps_what_was_fetched_and_exits_5() {
     let server = ScriptedServer::start().await.expect("server");
@@ -243,6 +246,7 @@ async fn failure_after_some_pages_keeps_what_was_fetched_and_exits_5() {
     );
 }
 
+// RELIABILITY D1 D6
 #[tokio::test]
 async fn repeated_cursor_stops_with_a_warning_and_dedups() {
     let server = ScriptedServer::start().await.expect("server");

@@ -538,6 +538,7 @@ async fn walks_three_pages_to_the_end() {
     );
 }
 
+// RELIABILITY D1 D2
 #[tokio::test]
 async fn an_echoed_token_or_an_empty_page_ends_the_walk() {
     let server = ScriptedServer::start().await.expect("server");
@@ -613,6 +614,7 @@ async fn flat_media_url_and_video_url_are_fallbacks() {
     );
 }
 
+// RELIABILITY D11
 #[tokio::test]
 async fn odd_results_and_unknown_media_types_do_not_fail_the_page() {
     let server = ScriptedServer::start().await.expect("server");
@@ -728,6 +730,7 @@ async fn auth_and_credit_errors_map_by_code_whatever_the_status() {
     assert!(matches!(e, ProviderError::Unauthorized { .. }), "{e:?}");
 }
 
+// RELIABILITY F9
 #[tokio::test]
 async fn an_echoed_key_is_redacted() {
     let body = format!(
@@ -875,6 +878,7 @@ async fn malformed_and_wrongly_shaped_bodies_are_bad_responses() {
     }
 }
 
+// RELIABILITY F4
 #[tokio::test]
 async fn a_key_that_cannot_go_in_a_header_is_a_config_error() {
     let server = ScriptedServer::start().await.expect("server");

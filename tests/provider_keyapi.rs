@@ -608,6 +608,7 @@ fn check(label: &str, e: &ProviderError, want: &Want) {
     assert!(ok, "{label}: unexpected {e:?}");
 }
 
+// RELIABILITY F9
 #[tokio::test]
 async fn errors_map_to_typed_variants_without_the_key() {
     let doc = |code: u16, msg: &str| format!(r#"{{"code":{code},"data":null,"message":"{msg}"}}"#);

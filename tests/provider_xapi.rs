@@ -247,6 +247,7 @@ async fn video_variants_keep_hls_and_pick_the_best_mp4() {
     assert!(page.warnings.is_empty());
 }
 
+// RELIABILITY D12
 #[tokio::test]
 async fn media_example_text_expands_links_and_drops_the_media_link() {
     let (server, p) = provider(false).await;
@@ -419,6 +420,7 @@ async fn default_fields_page_without_media_is_empty_with_cursor() {
     );
 }
 
+// RELIABILITY D7
 #[tokio::test]
 async fn errors_only_200_is_an_empty_page_with_warnings() {
     let (server, p) = provider(false).await;
@@ -816,6 +818,7 @@ async fn error_for(reply: Reply) -> ProviderError {
     e
 }
 
+// RELIABILITY F9
 #[tokio::test]
 async fn http_errors_map_to_typed_variants_without_the_key() {
     let e = error_for(Reply::json(
@@ -965,6 +968,7 @@ async fn forbidden_about_the_user_is_protected_or_suspended_not_unauthorized() {
     assert!(matches!(e, ProviderError::Suspended { .. }), "{e:?}");
 }
 
+// RELIABILITY F9
 #[tokio::test]
 async fn a_body_echoing_the_key_is_redacted() {
     let e = error_for(Reply::json(

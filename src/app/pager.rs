@@ -15,6 +15,26 @@ use crate::msg::RequestId;
 /// out cursors past the last page).
 pub const MAX_EMPTY_PAGES: u32 = 3;
 
+/// Pages one walk (from the first page, or from a refresh) fetches at most: a user holding `j`
+/// on an endless or looping timeline must not spend requests without bound.
+pub const MAX_PAGES: u32 = 1_000;
+
+/// Tweets one walk loads at most (memory stays bounded; the list stays responsive).
+pub const MAX_TWEETS: usize = 100_000;
+
+/// Why paging stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The API gave no further cursor.
+    NoCursor,
+    /// The API handed back a cursor already followed (a repeat or a cycle).
+    RepeatedCursor,
+    /// [`MAX_EMPTY_PAGES`] pages in a row brought nothing new.
+    EmptyPages,
+    /// [`MAX_PAGES`] or [`MAX_TWEETS`] reached.
+    Capped,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum PagerState {
     /// Nothing in flight. `next: None` only before the first request.
@@ -72,6 +92,12 @@ pub struct Pager {
     failures: u32,
     max_retries: u32,
     rng: fastrand::Rng,
+    /// Pages and new tweets accepted in this walk, against the caps.
+    pages: u32,
+    loaded: usize,
+    max_pages: u32,
+    max_tweets: usize,
+    end: Option<EndReason>,
 }
 
 impl Pager {
@@ -85,6 +111,26 @@ impl Pager {
             failures: 0,
             max_retries,
             rng: fastrand::Rng::with_seed(seed),
+            pages: 0,
+            loaded: 0,
+            max_pages: MAX_PAGES,
+            max_tweets: MAX_TWEETS,
+            end: None,
+        }
+    }
+
+    /// Other caps than [`MAX_PAGES`] and [`MAX_TWEETS`] (tests).
+    pub fn with_caps(mut self, max_pages: u32, max_tweets: usize) -> Pager {
+        self.max_pages = max_pages.max(1);
+        self.max_tweets = max_tweets.max(1);
+        self
+    }
+
+    /// Why paging stopped, once `Exhausted`.
+    pub fn end_reason(&self) -> Option<EndReason> {
+        match self.state {
+            PagerState::Exhausted => self.end,
+            _ => None,
         }
     }
 
@@ -143,9 +189,16 @@ impl Pager {
         self.load(req, None, true)
     }
 
-    /// Repeats a failed request now (the user pressed retry).
+    /// Repeats a failed request now (the user pressed retry). A request the API rejected for its
+    /// cursor (an expired or invalid pagination token) would only be rejected again, so that one
+    /// reloads from the top instead; what is loaded stays until the first page answers.
     pub fn retry_now(&mut self) -> Option<Effect> {
         match &self.state {
+            PagerState::Failed {
+                error: ProviderError::InvalidRequest { .. },
+                cursor: Some(_),
+                ..
+            } => Some(self.refresh()),
             PagerState::Failed {
                 cursor, refresh, ..
             } => {
@@ -185,6 +238,8 @@ impl Pager {
                 if refresh {
                     self.used_cursors.clear();
                     self.empty_streak = 0;
+                    self.pages = 0;
+                    self.loaded = 0;
                 }
                 if let Some(c) = cursor.clone() {
                     self.used_cursors.insert(c);
@@ -195,20 +250,39 @@ impl Pager {
         }
     }
 
-    /// Settles the state after an accepted page that added `added` new tweets.
-    pub fn finish(&mut self, next: Option<Cursor>, added: usize) {
+    /// Settles the state after an accepted page that added `added` new tweets. Returns a notice
+    /// when paging stopped at a cap, so the user knows more may exist.
+    pub fn finish(&mut self, next: Option<Cursor>, added: usize) -> Option<String> {
         self.failures = 0;
+        self.pages = self.pages.saturating_add(1);
+        self.loaded = self.loaded.saturating_add(added);
         if added == 0 {
             self.empty_streak += 1;
         } else {
             self.empty_streak = 0;
         }
-        self.state = match next {
-            Some(c) if !self.used_cursors.contains(&c) && self.empty_streak < MAX_EMPTY_PAGES => {
-                PagerState::Idle { next: Some(c) }
+        let end = match next {
+            None => Some(EndReason::NoCursor),
+            Some(c) if self.used_cursors.contains(&c) => Some(EndReason::RepeatedCursor),
+            Some(_) if self.empty_streak >= MAX_EMPTY_PAGES => Some(EndReason::EmptyPages),
+            Some(_) if self.pages >= self.max_pages || self.loaded >= self.max_tweets => {
+                Some(EndReason::Capped)
             }
-            _ => PagerState::Exhausted,
+            Some(c) => {
+                self.state = PagerState::Idle { next: Some(c) };
+                None
+            }
         };
+        self.end = end;
+        if end.is_some() {
+            self.state = PagerState::Exhausted;
+        }
+        (end == Some(EndReason::Capped)).then(|| {
+            format!(
+                "stopped after {} pages and {} tweets: no more available in one go (r reloads from the top)",
+                self.pages, self.loaded
+            )
+        })
     }
 
     /// Records a failure of the request in flight.

@@ -165,6 +165,7 @@ pub fn strip_trailing_tco(text: &str) -> String {
 mod tests {
     use super::*;
 
+    // RELIABILITY D13
     #[test]
     fn counts_accept_numbers_and_numeric_strings_only() {
         use serde_json::json;
@@ -187,6 +188,7 @@ mod tests {
         assert_eq!(parse_date("yesterday"), None);
     }
 
+    // RELIABILITY D12
     #[test]
     fn entities_decode_and_unknown_ones_survive() {
         assert_eq!(
@@ -195,6 +197,7 @@ mod tests {
         );
     }
 
+    // RELIABILITY D12
     #[test]
     fn display_text_expands_links_and_drops_media_link() {
         let raw = "Read https://t.co/abc &amp; look 🎉 https://t.co/MEDIA";
