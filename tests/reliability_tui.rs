@@ -530,3 +530,37 @@ fn g9_a_five_thousand_character_word_stays_in_its_pane() {
         assert!(rows_with_w > 3, "{w}x{h}: wrapped\n{}", term.backend());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// G1: the sizes the property test in ui_snapshots.rs does not reach
+
+#[test]
+fn g1_extreme_sizes_draw_without_panicking() {
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (2, 2),
+        (3, 80),
+        (80, 1),
+        (65535, 1),
+        (1, 65535),
+    ] {
+        let mut app = app_with(fixture_page(Some("c1")), w, h);
+        app.update(Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('?'),
+            crossterm::event::KeyModifiers::NONE,
+        )));
+        let term = draw(&app, w, h);
+        let text: String = term
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        // Below 40×10 the notice replaces the panes, wherever it has room to be read.
+        if w >= 20 {
+            assert!(text.contains("Terminal too small"), "{w}x{h}: {text:.200}");
+        }
+    }
+}
