@@ -23,6 +23,9 @@ fn main() -> ExitCode {
         }
     };
     let code = runtime.block_on(run(cli, started));
+    // Do not wait for blocking work still running (a decode, an opener that hangs): the terminal
+    // is already restored and the user asked to leave.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
@@ -127,7 +130,7 @@ async fn browse(target: xmedia::cli::Target, started: std::time::Instant) -> i32
         Ok(g) => g,
         Err(e) => {
             eprintln!("xmedia: {e}");
-            return 2;
+            return 1;
         }
     };
     // Ask the terminal what it can draw: after raw mode, before the event stream reads stdin.

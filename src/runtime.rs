@@ -38,7 +38,7 @@ pub struct Deps {
     pub trace_startup: Option<Instant>,
 }
 
-/// Runs until the app quits, the input stream ends, or SIGTERM arrives.
+/// Runs until the app quits, the input stream ends, or SIGTERM/SIGINT/SIGHUP arrives.
 pub async fn run<B>(
     terminal: &mut Terminal<B>,
     app: &mut App,
@@ -51,6 +51,7 @@ where
     let mut events = EventStream::new();
     let mut sigterm = terminate_signal();
     let mut picture_changed = false;
+    let mut first_frame = true;
 
     let size = terminal.size()?;
     let mut pending = vec![Msg::Resized(size.width, size.height), Msg::Tick(Utc::now())];
@@ -91,6 +92,9 @@ where
                 layer.sync(app, &drawn);
             }
             startup.drawn(app);
+            if std::mem::take(&mut first_frame) {
+                test_panic_after_first_frame();
+            }
         }
         let tick = app.tick_interval();
         let msg = tokio::select! {
@@ -171,22 +175,31 @@ async fn sleep_or_never(d: Option<Duration>) {
     }
 }
 
-/// A SIGTERM stream on unix; a stream that never fires elsewhere.
+/// SIGTERM, SIGINT and SIGHUP on unix (a stream that never fires elsewhere): any of them ends
+/// the loop so the caller restores the terminal before the process exits. In raw mode ctrl-c
+/// arrives as a key, not SIGINT; the signal comes from `kill` or a closing terminal.
 fn terminate_signal() -> SignalStream {
     SignalStream::new()
 }
 
 struct SignalStream {
     #[cfg(unix)]
-    inner: Option<tokio::signal::unix::Signal>,
+    inner: Vec<tokio::signal::unix::Signal>,
 }
 
 impl SignalStream {
     fn new() -> Self {
         #[cfg(unix)]
         {
-            let inner =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            use tokio::signal::unix::{SignalKind, signal};
+            let inner = [
+                SignalKind::terminate(),
+                SignalKind::interrupt(),
+                SignalKind::hangup(),
+            ]
+            .into_iter()
+            .filter_map(|k| signal(k).ok())
+            .collect();
             Self { inner }
         }
         #[cfg(not(unix))]
@@ -195,11 +208,33 @@ impl SignalStream {
 
     async fn recv(&mut self) {
         #[cfg(unix)]
-        if let Some(s) = self.inner.as_mut() {
-            s.recv().await;
+        if !self.inner.is_empty() {
+            let any = self.inner.iter_mut().map(|s| Box::pin(s.recv()));
+            futures::future::select_all(any).await;
             return;
         }
         std::future::pending::<()>().await
+    }
+}
+
+/// Test-only crash switch, for the tests that check a panic leaves the terminal restored:
+/// `XMEDIA_TEST_PANIC=main` panics on the UI thread after the first frame, `task` in a tokio
+/// task, `thread` on a blocking-pool thread (where picture decoding runs). Unset in normal use.
+fn test_panic_after_first_frame() {
+    let Some(kind) = std::env::var_os("XMEDIA_TEST_PANIC") else {
+        return;
+    };
+    match kind.to_str() {
+        Some("main") => panic!("XMEDIA_TEST_PANIC=main: forced panic on the UI thread"),
+        Some("task") => {
+            tokio::spawn(async { panic!("XMEDIA_TEST_PANIC=task: forced panic in a task") });
+        }
+        Some("thread") => {
+            tokio::task::spawn_blocking(|| {
+                panic!("XMEDIA_TEST_PANIC=thread: forced panic on a blocking thread")
+            });
+        }
+        _ => {}
     }
 }
 

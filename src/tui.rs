@@ -7,7 +7,7 @@ use std::sync::Once;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -37,7 +37,14 @@ impl TerminalGuard {
         install_panic_hook();
         enable_raw_mode()?;
         let mut stdout = io::stdout();
-        if let Err(e) = execute!(stdout, EnterAlternateScreen, EnableMouseCapture) {
+        // Clear with a plain escape rather than `Terminal::clear`, which first asks the terminal
+        // for the cursor position and, in a terminal that never answers, blanks startup for 2 s.
+        if let Err(e) = execute!(
+            stdout,
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            Clear(ClearType::All)
+        ) {
             restore();
             return Err(e.into());
         }
@@ -49,7 +56,6 @@ impl TerminalGuard {
             }
         };
         let _ = terminal.hide_cursor();
-        let _ = terminal.clear();
         Ok(Self { terminal })
     }
 }
@@ -81,6 +87,10 @@ fn install_panic_hook() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // Hold stdout until the process exits, so the UI thread cannot draw another frame
+            // into the restored terminal while a task's panic is being reported (the lock is
+            // reentrant: `restore` below takes it again on this thread).
+            let _stdout = io::stdout().lock();
             restore();
             previous(info);
             eprintln!(

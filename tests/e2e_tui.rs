@@ -140,6 +140,7 @@ fn browse_the_demo_page_through_help_open_and_quit() {
     );
 }
 
+// RELIABILITY G6 (graphics query unanswered; the first key, ctrl-c, is not eaten)
 #[test]
 fn no_arguments_and_no_key_opens_the_demo_and_says_so() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -152,6 +153,7 @@ fn no_arguments_and_no_key_opens_the_demo_and_says_so() {
     assert!(app.terminal_restored());
 }
 
+// RELIABILITY G1 (real binary, 20×5 pty)
 #[test]
 fn tiny_terminal_shows_a_notice_instead_of_panicking() {
     let dir = tempfile::tempdir().expect("tempdir");

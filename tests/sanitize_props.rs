@@ -87,6 +87,7 @@ impl vt100::Callbacks for Spy {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
+    // RELIABILITY A18
     #[test]
     fn output_has_no_controls_and_is_idempotent(s in hostile()) {
         let once = sanitize::text(&s);

@@ -171,6 +171,7 @@ fn screen_help() {
     insta::assert_snapshot!(snap(&app, 120, 30));
 }
 
+// RELIABILITY G1 (the "terminal too small" notice)
 #[test]
 fn screen_too_small() {
     let app = populated(30, 8, None);
@@ -251,6 +252,7 @@ fn help_lists_every_bound_key() {
     }
 }
 
+// RELIABILITY G1
 #[test]
 fn every_size_up_to_200x60_draws() {
     let mut app = populated(200, 60, Some("c1"));
@@ -270,6 +272,7 @@ fn every_size_up_to_200x60_draws() {
     }
 }
 
+// RELIABILITY G1 (any frame size against any app state, 0×0 included)
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 

@@ -1,3 +1,5 @@
+#![allow(dead_code)]
+
 //! Runs the real `xmedia` binary in a pseudo-terminal and reads its screen through a vt100
 //! emulator, the way a user's terminal would.
 
@@ -12,7 +14,7 @@ pub struct PtyApp {
     writer: Box<dyn Write + Send>,
     parser: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
+    master: Box<dyn portable_pty::MasterPty + Send>,
 }
 
 impl PtyApp {
@@ -62,13 +64,65 @@ impl PtyApp {
             writer,
             parser,
             raw,
-            _master: pair.master,
+            master: pair.master,
         }
     }
 
     pub fn send(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).expect("write to pty");
         self.writer.flush().expect("flush pty");
+    }
+
+    /// Resizes the terminal (the app gets SIGWINCH) and the emulator that reads its output.
+    pub fn resize(&self, cols: u16, rows: u16) {
+        // Emulator first: bytes drawn for the new size must land on a screen of that size.
+        lock(&self.parser).screen_mut().set_size(rows, cols);
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: cols * 8,
+                pixel_height: rows * 16,
+            })
+            .expect("resize pty");
+    }
+
+    /// The emulator's screen size as (rows, cols).
+    pub fn size(&self) -> (u16, u16) {
+        lock(&self.parser).screen().size()
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.process_id()
+    }
+
+    /// Sends a signal to the app (`libc::SIGTERM`, ...).
+    #[cfg(unix)]
+    pub fn signal(&self, sig: i32) {
+        let pid = self.pid().expect("child pid");
+        let pid = i32::try_from(pid).expect("pid fits");
+        // SAFETY: kill(2) with our own child's pid.
+        let rc = unsafe { libc::kill(pid, sig) };
+        assert_eq!(rc, 0, "kill({pid}, {sig})");
+    }
+
+    /// Whether the pty is in raw mode (no line editing, no echo), read with tcgetattr on the
+    /// master side, which shares its termios with the app's side on Linux. `None` if unreadable.
+    #[cfg(unix)]
+    pub fn raw_mode(&self) -> Option<bool> {
+        let fd = self.master.as_raw_fd()?;
+        // SAFETY: zeroed termios is a valid out-parameter for tcgetattr on a valid fd.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: fd is the pty master we own; t is a local.
+        if unsafe { libc::tcgetattr(fd, &mut t) } != 0 {
+            return None;
+        }
+        Some(t.c_lflag & (libc::ICANON | libc::ECHO) == 0)
+    }
+
+    /// Whether the app exited (without waiting).
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
     pub fn screen(&self) -> String {
