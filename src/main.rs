@@ -134,7 +134,7 @@ async fn browse(target: xmedia::cli::Target, started: std::time::Instant) -> i32
     let graphics = xmedia::media::graphics::detect(choice);
     tracing::info!("graphics: {:?}, {}", graphics.protocol(), graphics.why);
     let downloader = xmedia::media::download::Downloader::new(
-        session.source.http().reqwest().clone(),
+        session.source.http().media_client().clone(),
         &Default::default(),
     );
     let mut pipeline_config = xmedia::media::pipeline::PipelineConfig::default();
