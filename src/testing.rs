@@ -196,6 +196,8 @@ pub enum RawReply {
     Reset(Vec<u8>),
     /// Writes `head`, then `chunk` over and over until the client hangs up; counts what was sent.
     Endless { head: Vec<u8>, chunk: Vec<u8> },
+    /// Waits `delay`, then writes these bytes and closes (slow but well-formed answers).
+    After { delay: Duration, bytes: Vec<u8> },
 }
 
 impl RawReply {
@@ -218,6 +220,7 @@ pub struct RawServer {
     addr: SocketAddr,
     heads: Arc<Mutex<Vec<String>>>,
     sent: Arc<std::sync::atomic::AtomicUsize>,
+    open: Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -228,17 +231,24 @@ impl RawServer {
         let addr = listener.local_addr()?;
         let heads = Arc::new(Mutex::new(Vec::new()));
         let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (h, s) = (heads.clone(), sent.clone());
+        let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (h, s, o) = (heads.clone(), sent.clone(), open.clone());
         let task = tokio::spawn(async move {
             let mut conns = tokio::task::JoinSet::new();
             while let Ok((sock, _)) = listener.accept().await {
-                conns.spawn(raw_connection(sock, reply.clone(), h.clone(), s.clone()));
+                o.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let (reply, h, s, o) = (reply.clone(), h.clone(), s.clone(), o.clone());
+                conns.spawn(async move {
+                    raw_connection(sock, reply, h, s).await;
+                    o.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                });
             }
         });
         Ok(Self {
             addr,
             heads,
             sent,
+            open,
             task,
         })
     }
@@ -255,6 +265,12 @@ impl RawServer {
     /// The request heads (request line and headers) received so far, in order.
     pub fn heads(&self) -> Vec<String> {
         self.heads.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Connections accepted and not yet finished (the server closes its side when its reply is
+    /// done; [`RawReply::Silent`] and [`RawReply::Endless`] wait for the client to hang up).
+    pub fn open_connections(&self) -> usize {
+        self.open.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Body bytes written so far by [`RawReply::Drip`] and [`RawReply::Endless`].
@@ -323,6 +339,11 @@ async fn raw_connection(
             tokio::time::sleep(Duration::from_millis(50)).await;
             let _ = sock.set_zero_linger();
             drop(sock);
+        }
+        RawReply::After { delay, bytes } => {
+            tokio::time::sleep(delay).await;
+            let _ = sock.write_all(&bytes).await;
+            let _ = sock.shutdown().await;
         }
         RawReply::Endless { head, chunk } => {
             if sock.write_all(&head).await.is_err() {

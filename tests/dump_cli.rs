@@ -205,6 +205,7 @@ async fn run_against(server: &ScriptedServer, extra: &[&str]) -> Output {
 
 const USERMEDIA: &str = "/v1/twitter/usermedia";
 
+// RELIABILITY C9
 #[tokio::test]
 async fn unauthorized_is_exit_3_after_one_request() {
     let server = ScriptedServer::start().await.expect("server");
@@ -274,6 +275,7 @@ async fn repeated_cursor_stops_with_a_warning_and_dedups() {
     );
 }
 
+// RELIABILITY C4
 #[tokio::test]
 async fn rate_limit_is_retried_after_retry_after_then_succeeds() {
     let server = ScriptedServer::start().await.expect("server");
@@ -297,6 +299,7 @@ async fn rate_limit_is_retried_after_retry_after_then_succeeds() {
     );
 }
 
+// RELIABILITY C7
 #[tokio::test]
 async fn still_rate_limited_after_retries_is_exit_4() {
     let server = ScriptedServer::start().await.expect("server");

@@ -701,6 +701,7 @@ async fn error_for(reply: Reply) -> ProviderError {
     err
 }
 
+// RELIABILITY C9
 #[tokio::test]
 async fn auth_and_credit_errors_map_by_code_whatever_the_status() {
     let unauthorized =
@@ -728,6 +729,7 @@ async fn auth_and_credit_errors_map_by_code_whatever_the_status() {
     assert!(matches!(e, ProviderError::Unauthorized { .. }), "{e:?}");
 }
 
+// RELIABILITY C19
 #[tokio::test]
 async fn an_echoed_key_is_redacted() {
     let body = format!(
@@ -740,6 +742,7 @@ async fn an_echoed_key_is_redacted() {
     assert!(matches!(e, ProviderError::Upstream { .. }), "{e:?}");
 }
 
+// RELIABILITY C10
 #[tokio::test]
 async fn validation_errors_are_readable() {
     let body = r#"{"detail":[{"loc":["body","user_id"],"msg":"field required","type":"value_error.missing"},

@@ -604,6 +604,46 @@ async fn c9_c10_auth_credit_forbidden_and_validation_errors_are_sent_once() {
 // ---------------------------------------------------------------------------------------------
 // Bodies
 
+// RELIABILITY C13: an HTML error page is quoted sanitized and cut to one short line.
+#[tokio::test]
+async fn c13_html_503_is_not_dumped_raw() {
+    let server = ScriptedServer::start().await.expect("server");
+    let page = format!(
+        "<!DOCTYPE html><html><head><title>503</title></head><body>\x1b]52;c;cHduZWQ=\x07{}</body></html>",
+        "<p>Service Unavailable</p>\n".repeat(200)
+    );
+    server.push(
+        "/2/users/42/tweets",
+        Reply::text(503, page).header("content-type", "text/html"),
+    );
+    let http = HttpClient::new(&HttpConfig::default());
+    let xapi = keyapi_at(&server.base_url(), ProviderKind::Xapi, &http);
+    let e = Source::new(xapi, vec![], http, UserRef::id("42"))
+        .fetch(None)
+        .await
+        .expect_err("503");
+    assert!(
+        matches!(
+            e,
+            ProviderError::Upstream {
+                status: Some(503),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let shown = e.to_string();
+    assert!(
+        shown.chars().count() < 320,
+        "{} chars: {shown}",
+        shown.chars().count()
+    );
+    assert!(
+        !shown.contains('\x1b') && !shown.contains('\x07') && !shown.contains('\n'),
+        "{shown:?}"
+    );
+}
+
 #[tokio::test]
 async fn c14_deeply_nested_and_oversized_json_are_clean_errors() {
     let server = ScriptedServer::start().await.expect("server");
