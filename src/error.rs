@@ -24,7 +24,7 @@ pub enum ProviderError {
         provider: ProviderKind,
         message: String,
     },
-    #[error("{provider}: rate limited{}", retry_hint(*.retry_after))]
+    #[error("{provider}: rate limited{}", retry_hint(*.retry_after, *.reset_at))]
     RateLimited {
         provider: ProviderKind,
         /// How long to wait before retrying, when the API said (Retry-After or x-rate-limit-reset).
@@ -77,11 +77,19 @@ pub enum ProviderError {
     },
 }
 
-fn retry_hint(after: Option<Duration>) -> String {
+fn retry_hint(after: Option<Duration>, reset_at: Option<DateTime<Utc>>) -> String {
+    let reset = reset_at
+        .map(|t| format!(" (the limit resets at {})", local_hh_mm(t)))
+        .unwrap_or_default();
     match after {
-        Some(d) => format!("; retry in {}s", d.as_secs().max(1)),
-        None => "; wait a minute and retry".into(),
+        Some(d) => format!("; retry in {}s{reset}", d.as_secs().max(1)),
+        None => format!("; wait a minute and retry{reset}"),
     }
+}
+
+/// `HH:MM` in the user's time zone, for "resets at".
+pub fn local_hh_mm(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono::Local).format("%H:%M").to_string()
 }
 
 fn status_hint(status: Option<u16>) -> String {

@@ -38,10 +38,16 @@ impl Default for HttpConfig {
     }
 }
 
+/// Redirect hops followed before giving up.
+pub const MAX_REDIRECTS: usize = 5;
+
 /// A cheaply clonable client. Clones share the connection pool and the request counter.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
+    /// For pictures: the same timeouts, but redirects to another host are followed (a picture
+    /// request carries no credentials).
+    media: reqwest::Client,
     requests: Arc<AtomicU64>,
 }
 
@@ -64,25 +70,45 @@ impl Response {
 }
 
 impl HttpClient {
+    /// Proxies come from the environment (see [`env_proxies`]).
     pub fn new(config: &HttpConfig) -> Self {
-        let inner = reqwest::Client::builder()
-            .user_agent(concat!("xmedia/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(config.connect_timeout)
-            .read_timeout(config.read_timeout)
-            .timeout(config.total_timeout)
-            // reqwest drops Authorization on a redirect to another host; bound the chain too.
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+        Self::with_env(config, &|name| std::env::var(name).ok())
+    }
+
+    /// Like [`HttpClient::new`], reading proxy variables through `var` instead of the process
+    /// environment (tests set them without touching the process's).
+    pub fn with_env(config: &HttpConfig, var: &dyn Fn(&str) -> Option<String>) -> Self {
+        let build = |same_origin_only: bool| {
+            let mut b = reqwest::Client::builder()
+                .user_agent(concat!("xmedia/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(config.connect_timeout)
+                .read_timeout(config.read_timeout)
+                .timeout(config.total_timeout)
+                .redirect(redirect_policy(same_origin_only))
+                .pool_idle_timeout(Duration::from_secs(90))
+                .no_proxy();
+            for p in env_proxies(var) {
+                b = b.proxy(p);
+            }
+            b.build().unwrap_or_else(|_| reqwest::Client::new())
+        };
         Self {
-            inner,
+            inner: build(true),
+            media: build(false),
             requests: Arc::new(AtomicU64::new(0)),
         }
     }
 
+    /// The client for API requests. It follows redirects only within the same origin (scheme,
+    /// host and port), so a key header can never be carried to another server.
     pub fn reqwest(&self) -> &reqwest::Client {
         &self.inner
+    }
+
+    /// The client for picture downloads: redirects to another host are followed, never from
+    /// https to http.
+    pub fn media_client(&self) -> &reqwest::Client {
+        &self.media
     }
 
     /// How many requests were sent through this client (and its clones) so far.
@@ -126,6 +152,70 @@ impl HttpClient {
     }
 }
 
+/// Follows at most [`MAX_REDIRECTS`] hops, never from https to http, and, when
+/// `same_origin_only`, never to another scheme, host or port.
+fn redirect_policy(same_origin_only: bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let refused = attempt.previous().last().and_then(|prev| {
+            redirect_refusal(
+                prev,
+                attempt.url(),
+                attempt.previous().len(),
+                same_origin_only,
+            )
+        });
+        match refused {
+            Some(why) => attempt.error(why),
+            None => attempt.follow(),
+        }
+    })
+}
+
+/// Why a redirect from `prev` to `next` is not followed, if it is not. `hops` counts the requests
+/// sent so far in this chain.
+pub fn redirect_refusal(
+    prev: &url::Url,
+    next: &url::Url,
+    hops: usize,
+    same_origin_only: bool,
+) -> Option<String> {
+    if hops > MAX_REDIRECTS {
+        Some(format!("more than {MAX_REDIRECTS} redirects"))
+    } else if prev.scheme() == "https" && next.scheme() != "https" {
+        Some("redirected from https to plain http; refused".into())
+    } else if same_origin_only && prev.origin() != next.origin() {
+        Some("redirected to another server; refused so the key is not sent there".into())
+    } else {
+        None
+    }
+}
+
+/// The proxies named by `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY` (either case), honouring
+/// `NO_PROXY`, and never used for loopback (the demo server, tests). `var` reads the environment.
+pub fn env_proxies(var: &dyn Fn(&str) -> Option<String>) -> Vec<reqwest::Proxy> {
+    let get = |upper: &str| {
+        var(upper)
+            .or_else(|| var(&upper.to_ascii_lowercase()))
+            .filter(|v| !v.trim().is_empty())
+    };
+    let mut bypass = get("NO_PROXY").unwrap_or_default();
+    bypass.push_str(",localhost,127.0.0.0/8,::1");
+    let no_proxy = reqwest::NoProxy::from_string(&bypass);
+    let all = get("ALL_PROXY");
+    let mut out = Vec::new();
+    if let Some(url) = get("HTTPS_PROXY").or_else(|| all.clone())
+        && let Ok(p) = reqwest::Proxy::https(url.trim())
+    {
+        out.push(p.no_proxy(no_proxy.clone()));
+    }
+    if let Some(url) = get("HTTP_PROXY").or(all)
+        && let Ok(p) = reqwest::Proxy::http(url.trim())
+    {
+        out.push(p.no_proxy(no_proxy));
+    }
+    out
+}
+
 fn too_big(provider: ProviderKind) -> ProviderError {
     ProviderError::BadResponse {
         provider,
@@ -139,28 +229,39 @@ pub fn transport_error(provider: ProviderKind, e: &reqwest::Error) -> ProviderEr
     if e.is_timeout() {
         return ProviderError::Timeout { provider };
     }
+    let cause = innermost_cause(e);
+    if e.is_redirect() {
+        // Refused by our policy: trying again would be refused again.
+        return ProviderError::BadResponse {
+            provider,
+            detail: snippet(&cause),
+        };
+    }
     let what = if e.is_connect() {
         "could not connect"
-    } else if e.is_redirect() {
-        "too many redirects"
     } else if e.is_body() || e.is_decode() {
         "connection dropped while reading the response"
     } else {
         "request failed"
     };
-    // The source chain says why (DNS, refused, TLS) and holds no secrets; strip the URL anyway.
-    let mut cause = String::new();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        cause = s.to_string();
-        src = s.source();
-    }
     let message = if cause.is_empty() {
         what.to_string()
     } else {
         format!("{what}: {}", snippet(&cause))
     };
     ProviderError::Network { provider, message }
+}
+
+/// The last error in `e`'s source chain: it says why (DNS, refused, TLS, our redirect policy)
+/// and, unlike `e` itself, never quotes the URL (whose query could hold something private).
+fn innermost_cause(e: &reqwest::Error) -> String {
+    let mut cause = String::new();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        cause = s.to_string();
+        src = s.source();
+    }
+    cause
 }
 
 /// Sanitized, single-line, at most 200 characters.
@@ -184,17 +285,16 @@ pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> 
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    let secs = if let Some(v) = header("retry-after") {
-        if let Ok(n) = v.parse::<i64>() {
-            Some(n)
-        } else {
-            DateTime::parse_from_rfc2822(v)
-                .ok()
-                .map(|t| (t.with_timezone(&Utc) - now).num_seconds())
-        }
-    } else {
-        reset_at(headers).map(|t| (t - now).num_seconds())
-    }?;
+    // A `Retry-After` that is neither seconds nor a date ("soon") falls back to the reset time.
+    let secs = header("retry-after")
+        .and_then(|v| {
+            v.parse::<i64>().ok().or_else(|| {
+                DateTime::parse_from_rfc2822(v)
+                    .ok()
+                    .map(|t| (t.with_timezone(&Utc) - now).num_seconds())
+            })
+        })
+        .or_else(|| reset_at(headers).map(|t| (t - now).num_seconds()))?;
     let clamped = secs.clamp(1, MAX_RETRY_AFTER.as_secs() as i64);
     Some(Duration::from_secs(clamped as u64))
 }
@@ -245,6 +345,11 @@ mod tests {
         let h = headers(&[("retry-after", "99999999")]);
         assert_eq!(retry_after(&h, now), Some(MAX_RETRY_AFTER));
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")]), now), None);
+        let h = headers(&[
+            ("retry-after", "soon"),
+            ("x-rate-limit-reset", "1593183720"),
+        ]);
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(120)));
     }
 
     #[test]

@@ -146,7 +146,7 @@ async fn browse(target: xmedia::cli::Target, started: std::time::Instant) -> i32
     };
     let mut app = xmedia::app::App::new(session.source.kind(), config);
     let downloader = xmedia::media::download::Downloader::new(
-        session.source.http().reqwest().clone(),
+        session.source.http().media_client().clone(),
         &Default::default(),
     );
     let mut pipeline_config = xmedia::media::pipeline::PipelineConfig::default();

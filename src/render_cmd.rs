@@ -117,7 +117,7 @@ async fn load(source: &str, target_px: (u32, u32)) -> Result<bytes::Bytes, Media
             _ => source.to_string(),
         };
         let client = HttpClient::new(&HttpConfig::default());
-        let downloader = Downloader::new(client.reqwest().clone(), &DownloadConfig::default());
+        let downloader = Downloader::new(client.media_client().clone(), &DownloadConfig::default());
         return downloader.fetch(&url).await;
     }
     let path = std::path::Path::new(source);

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use crate::error::ProviderError;
 
+/// The wait after a rate limit that said neither `Retry-After` nor `x-rate-limit-reset` (or
+/// said it in a form we cannot read).
+pub const RATE_LIMIT_FALLBACK: Duration = Duration::from_secs(60);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
     pub base: Duration,
@@ -33,12 +37,10 @@ impl Backoff {
         if !error.is_retryable() || retry >= self.max_retries {
             return None;
         }
-        if let ProviderError::RateLimited {
-            retry_after: Some(after),
-            ..
-        } = error
-        {
-            return Some(*after);
+        if let ProviderError::RateLimited { retry_after, .. } = error {
+            // The API's own wait when it gave one; otherwise a minute (the usual window), never
+            // a quick retry that would only be limited again.
+            return Some(retry_after.unwrap_or(RATE_LIMIT_FALLBACK));
         }
         let exp = self.base.saturating_mul(1u32 << retry.min(16));
         let exp = exp.min(self.max);
@@ -75,5 +77,12 @@ mod tests {
             reset_at: None,
         };
         assert_eq!(b.delay(0, &limited, 0.9), Some(Duration::from_secs(30)));
+        let unhinted = ProviderError::RateLimited {
+            provider: Keyapi,
+            retry_after: None,
+            reset_at: None,
+        };
+        assert_eq!(b.delay(0, &unhinted, 0.0), Some(RATE_LIMIT_FALLBACK));
+        assert_eq!(b.delay(4, &unhinted, 0.0), None);
     }
 }

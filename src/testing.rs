@@ -177,3 +177,181 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, req: Request) -> Respo
     }
     resp
 }
+
+/// What a [`RawServer`] does with every connection, below HTTP: for faults a well-behaved server
+/// cannot produce (silence, a trickle, a lying `Content-Length`, a reset mid-body).
+#[derive(Debug, Clone)]
+pub enum RawReply {
+    /// Reads the request, then sends nothing and keeps the connection open.
+    Silent,
+    /// Writes these bytes (status line, headers and body, verbatim), then closes.
+    Bytes(Vec<u8>),
+    /// Writes `head`, then `body` one byte at a time, one every `every`, then closes.
+    Drip {
+        head: Vec<u8>,
+        body: Vec<u8>,
+        every: Duration,
+    },
+    /// Writes these bytes, then resets the connection (TCP RST) instead of closing it.
+    Reset(Vec<u8>),
+    /// Writes `head`, then `chunk` over and over until the client hangs up; counts what was sent.
+    Endless { head: Vec<u8>, chunk: Vec<u8> },
+    /// Waits `delay`, then writes these bytes and closes (slow but well-formed answers).
+    After { delay: Duration, bytes: Vec<u8> },
+}
+
+impl RawReply {
+    /// `HTTP/1.1 {status}` with the given headers and body, with no `Content-Length` added: put
+    /// one (true or false) in `headers` when the test needs it.
+    pub fn http(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+        let mut out = format!("HTTP/1.1 {status} X\r\n").into_bytes();
+        for (k, v) in headers {
+            out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+        }
+        out.extend_from_slice(b"connection: close\r\n\r\n");
+        out.extend_from_slice(body);
+        out
+    }
+}
+
+/// A TCP server on 127.0.0.1 that answers every connection with one [`RawReply`] and records the
+/// request heads it read. Dropping it stops it (open connections are closed).
+pub struct RawServer {
+    addr: SocketAddr,
+    heads: Arc<Mutex<Vec<String>>>,
+    sent: Arc<std::sync::atomic::AtomicUsize>,
+    open: Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RawServer {
+    /// Starts on a random free port. Must be called inside a tokio runtime.
+    pub async fn start(reply: RawReply) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (h, s, o) = (heads.clone(), sent.clone(), open.clone());
+        let task = tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((sock, _)) = listener.accept().await {
+                o.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let (reply, h, s, o) = (reply.clone(), h.clone(), s.clone(), o.clone());
+                conns.spawn(async move {
+                    raw_connection(sock, reply, h, s).await;
+                    o.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                });
+            }
+        });
+        Ok(Self {
+            addr,
+            heads,
+            sent,
+            open,
+            task,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The request heads (request line and headers) received so far, in order.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Connections accepted and not yet finished (the server closes its side when its reply is
+    /// done; [`RawReply::Silent`] and [`RawReply::Endless`] wait for the client to hang up).
+    pub fn open_connections(&self) -> usize {
+        self.open.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Body bytes written so far by [`RawReply::Drip`] and [`RawReply::Endless`].
+    pub fn body_bytes_sent(&self) -> usize {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn raw_connection(
+    mut sock: tokio::net::TcpStream,
+    reply: RawReply,
+    heads: Arc<Mutex<Vec<String>>>,
+    sent: Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Read up to the end of the head (requests here carry no body worth reading).
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+        match sock.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    heads
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(String::from_utf8_lossy(&head).into_owned());
+    match reply {
+        RawReply::Silent => {
+            // Hold the connection open until the client gives up.
+            while let Ok(n) = sock.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        RawReply::Bytes(bytes) => {
+            let _ = sock.write_all(&bytes).await;
+            let _ = sock.shutdown().await;
+        }
+        RawReply::Drip { head, body, every } => {
+            if sock.write_all(&head).await.is_err() {
+                return;
+            }
+            for b in body {
+                tokio::time::sleep(every).await;
+                if sock.write_all(&[b]).await.is_err() {
+                    return;
+                }
+                sent.fetch_add(1, Relaxed);
+            }
+            let _ = sock.shutdown().await;
+        }
+        RawReply::Reset(bytes) => {
+            let _ = sock.write_all(&bytes).await;
+            let _ = sock.flush().await;
+            // Let the bytes leave before the RST overtakes them.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = sock.set_zero_linger();
+            drop(sock);
+        }
+        RawReply::After { delay, bytes } => {
+            tokio::time::sleep(delay).await;
+            let _ = sock.write_all(&bytes).await;
+            let _ = sock.shutdown().await;
+        }
+        RawReply::Endless { head, chunk } => {
+            if sock.write_all(&head).await.is_err() {
+                return;
+            }
+            while sock.write_all(&chunk).await.is_ok() {
+                sent.fetch_add(chunk.len(), Relaxed);
+            }
+        }
+    }
+}

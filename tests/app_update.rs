@@ -348,7 +348,7 @@ fn scheduled(effects: &[Effect]) -> Option<(RequestId, Duration)> {
     })
 }
 
-// RELIABILITY D9
+// RELIABILITY D9 C8
 #[test]
 fn retryable_errors_back_off_and_stop_after_the_bound() {
     let mut app = loaded(100, page_of(0..10, Some("c1")));
@@ -391,6 +391,7 @@ fn retryable_errors_back_off_and_stop_after_the_bound() {
     assert!(fetch(&app.update(key('r'))).is_some());
 }
 
+// RELIABILITY C4
 #[test]
 fn rate_limits_wait_as_told() {
     let mut app = loaded(100, page_of(0..10, Some("c1")));
@@ -407,6 +408,7 @@ fn rate_limits_wait_as_told() {
     assert!(after >= Duration::from_secs(42) && after < Duration::from_millis(42_500));
 }
 
+// RELIABILITY C6
 #[test]
 fn rate_limits_without_retry_after_wait_for_the_reset() {
     let mut app = loaded(100, page_of(0..10, Some("c1")));

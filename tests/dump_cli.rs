@@ -206,7 +206,7 @@ async fn run_against(server: &ScriptedServer, extra: &[&str]) -> Output {
 
 const USERMEDIA: &str = "/v1/twitter/usermedia";
 
-// RELIABILITY F9
+// RELIABILITY F9 C9
 #[tokio::test]
 async fn unauthorized_is_exit_3_after_one_request() {
     let server = ScriptedServer::start().await.expect("server");
@@ -278,6 +278,7 @@ async fn repeated_cursor_stops_with_a_warning_and_dedups() {
     );
 }
 
+// RELIABILITY C4
 #[tokio::test]
 async fn rate_limit_is_retried_after_retry_after_then_succeeds() {
     let server = ScriptedServer::start().await.expect("server");
@@ -301,6 +302,7 @@ async fn rate_limit_is_retried_after_retry_after_then_succeeds() {
     );
 }
 
+// RELIABILITY C7
 #[tokio::test]
 async fn still_rate_limited_after_retries_is_exit_4() {
     let server = ScriptedServer::start().await.expect("server");

@@ -127,6 +127,7 @@ fn output_fills_the_box_keeping_aspect() {
     }
 }
 
+// RELIABILITY B3
 #[test]
 fn decompression_bombs_are_rejected_before_decoding() {
     // Over the side limit.
@@ -141,6 +142,7 @@ fn decompression_bombs_are_rejected_before_decoding() {
     assert!(matches!(err, MediaError::TooManyPixels { .. }), "{err:?}");
 }
 
+// RELIABILITY B4
 #[test]
 fn truncated_jpeg_is_a_clear_error() {
     let full = jpeg(640, 480);
@@ -154,6 +156,7 @@ fn truncated_jpeg_is_a_clear_error() {
     }
 }
 
+// RELIABILITY B6
 #[test]
 fn empty_and_extreme_aspect_have_a_reason() {
     let limits = DecodeLimits::default();
@@ -166,6 +169,7 @@ fn empty_and_extreme_aspect_have_a_reason() {
     assert!(matches!(e, MediaError::ExtremeAspect { .. }), "{e:?}");
 }
 
+// RELIABILITY B7
 #[test]
 fn html_is_not_a_picture() {
     let html = b"<!DOCTYPE html><html><body>rate limited</body></html>";
@@ -173,6 +177,7 @@ fn html_is_not_a_picture() {
     assert!(e.to_string().contains("HTML page"), "{e}");
 }
 
+// RELIABILITY B7 B11
 #[tokio::test]
 async fn downloader_rejects_html_served_as_jpeg_and_oversized_bodies() {
     let server = ScriptedServer::start().await.expect("server");
@@ -257,6 +262,7 @@ async fn chunked_server(total: usize) -> String {
     format!("http://{addr}/media/endless.jpg")
 }
 
+// RELIABILITY B11
 #[tokio::test]
 async fn streamed_body_is_cut_at_the_cap() {
     let url = chunked_server(10 * 1024 * 1024).await;
@@ -514,6 +520,7 @@ async fn neighbours_are_prefetched_in_order_and_served_from_cache() {
     );
 }
 
+// RELIABILITY B6 B7
 #[tokio::test]
 async fn failures_are_reported_with_their_reason() {
     let server = ScriptedServer::start().await.expect("server");

@@ -703,6 +703,7 @@ async fn error_for(reply: Reply) -> ProviderError {
     err
 }
 
+// RELIABILITY C9
 #[tokio::test]
 async fn auth_and_credit_errors_map_by_code_whatever_the_status() {
     let unauthorized =
@@ -730,7 +731,7 @@ async fn auth_and_credit_errors_map_by_code_whatever_the_status() {
     assert!(matches!(e, ProviderError::Unauthorized { .. }), "{e:?}");
 }
 
-// RELIABILITY F9
+// RELIABILITY F9 C19
 #[tokio::test]
 async fn an_echoed_key_is_redacted() {
     let body = format!(
@@ -743,6 +744,7 @@ async fn an_echoed_key_is_redacted() {
     assert!(matches!(e, ProviderError::Upstream { .. }), "{e:?}");
 }
 
+// RELIABILITY C10
 #[tokio::test]
 async fn validation_errors_are_readable() {
     let body = r#"{"detail":[{"loc":["body","user_id"],"msg":"field required","type":"value_error.missing"},

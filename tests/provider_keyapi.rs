@@ -608,7 +608,7 @@ fn check(label: &str, e: &ProviderError, want: &Want) {
     assert!(ok, "{label}: unexpected {e:?}");
 }
 
-// RELIABILITY F9
+// RELIABILITY F9 C4 C9 C11 C13 C14 C19
 #[tokio::test]
 async fn errors_map_to_typed_variants_without_the_key() {
     let doc = |code: u16, msg: &str| format!(r#"{{"code":{code},"data":null,"message":"{msg}"}}"#);
@@ -812,6 +812,7 @@ async fn local_problems_send_nothing() {
     assert!(server.requests().is_empty());
 }
 
+// RELIABILITY C19
 #[tokio::test]
 async fn unscripted_and_unreachable_servers_are_transport_or_upstream_errors() {
     let server = ScriptedServer::start().await.expect("server");

@@ -440,6 +440,7 @@ async fn errors_only_200_is_an_empty_page_with_warnings() {
     );
 }
 
+// RELIABILITY C12
 #[tokio::test]
 async fn partial_data_plus_errors_keeps_data_and_warns() {
     let (server, p) = provider(false).await;
@@ -818,7 +819,7 @@ async fn error_for(reply: Reply) -> ProviderError {
     e
 }
 
-// RELIABILITY F9
+// RELIABILITY F9 C9 C13 C14
 #[tokio::test]
 async fn http_errors_map_to_typed_variants_without_the_key() {
     let e = error_for(Reply::json(
@@ -887,6 +888,7 @@ async fn http_errors_map_to_typed_variants_without_the_key() {
     assert!(matches!(e, ProviderError::BadResponse { .. }), "{e:?}");
 }
 
+// RELIABILITY C6
 #[tokio::test]
 async fn recorded_text_plain_429_honours_the_reset_header() {
     let (status, headers, body) = postman("postman_rate_limit_429_text_plain.response.json");
@@ -968,7 +970,7 @@ async fn forbidden_about_the_user_is_protected_or_suspended_not_unauthorized() {
     assert!(matches!(e, ProviderError::Suspended { .. }), "{e:?}");
 }
 
-// RELIABILITY F9
+// RELIABILITY F9 C19
 #[tokio::test]
 async fn a_body_echoing_the_key_is_redacted() {
     let e = error_for(Reply::json(

@@ -82,8 +82,10 @@ pub fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Resul
     Ok(())
 }
 
-/// The declared size, read from the header only. PNG and GIF sizes sit at fixed offsets and are
-/// read directly, so a forged header is refused before any decoder runs.
+/// The declared size, read from the header only. PNG and GIF sizes sit at fixed offsets and a
+/// JPEG's in its frame header; all three are read directly, so a forged header is refused before
+/// any decoder runs (the decoders' own limits differ: zune-jpeg refuses wide JPEGs with a less
+/// helpful message).
 pub fn probe(bytes: &[u8]) -> Result<(u32, u32), MediaError> {
     let kind = check_picture(bytes, None)?;
     let be32 = |at: usize| {
@@ -99,6 +101,7 @@ pub fn probe(bytes: &[u8]) -> Result<(u32, u32), MediaError> {
     let fixed = match kind {
         Sniffed::Png if bytes.get(12..16) == Some(b"IHDR") => be32(16).zip(be32(20)),
         Sniffed::Gif => le16(6).zip(le16(8)),
+        Sniffed::Jpeg => jpeg_frame_size(bytes),
         _ => None,
     };
     if let Some(dims) = fixed {
@@ -110,6 +113,43 @@ pub fn probe(bytes: &[u8]) -> Result<(u32, u32), MediaError> {
     reader(bytes, None)?
         .into_dimensions()
         .map_err(|e| decode_error(&e))
+}
+
+/// The width and height in a JPEG's frame header (SOF0–SOF15, the markers that are not DHT, JPG
+/// or DAC), found by walking the marker segments before the scan. `None` when there is none.
+fn jpeg_frame_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let mut at = 2; // after SOI
+    loop {
+        // Markers are FF xx, possibly padded with more FF bytes.
+        if *bytes.get(at)? != 0xFF {
+            return None;
+        }
+        while *bytes.get(at + 1)? == 0xFF {
+            at += 1;
+        }
+        let marker = *bytes.get(at + 1)?;
+        match marker {
+            0x01 | 0xD0..=0xD8 => {
+                at += 2; // no length
+                continue;
+            }
+            0xD9 | 0xDA => return None, // end of image, or the scan began without a frame header
+            _ => {}
+        }
+        let len = usize::from(u16::from_be_bytes([
+            *bytes.get(at + 2)?,
+            *bytes.get(at + 3)?,
+        ]));
+        if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            let h = u16::from_be_bytes([*bytes.get(at + 5)?, *bytes.get(at + 6)?]);
+            let w = u16::from_be_bytes([*bytes.get(at + 7)?, *bytes.get(at + 8)?]);
+            return Some((u32::from(w), u32::from(h)));
+        }
+        if len < 2 {
+            return None;
+        }
+        at += 2 + len;
+    }
 }
 
 /// The JPEG decoder fills a cut-off file with grey and calls it a success; a file that was cut
@@ -170,6 +210,9 @@ pub fn decode_to_fit(
     }
     let (width, height) = probe(bytes)?;
     check_dimensions(width, height, limits)?;
+    if sniff(bytes) == Some(Sniffed::Jpeg) {
+        check_jpeg_complete(bytes)?;
+    }
     if cancelled() {
         return Err(MediaError::Cancelled);
     }

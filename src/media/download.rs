@@ -45,7 +45,7 @@ pub enum Sniffed {
 }
 
 impl Downloader {
-    /// `client` should be the app's shared one (`HttpClient::reqwest()`), for keep-alive.
+    /// `client` should be the app's shared one (`HttpClient::media_client()`), for keep-alive.
     pub fn new(client: reqwest::Client, config: &DownloadConfig) -> Self {
         Self {
             client,
