@@ -86,6 +86,7 @@ async fn harness() -> (Harness, demo::DemoServer) {
     let server = demo::start(DemoOptions {
         port: 0,
         latency: Duration::ZERO,
+        faults: Default::default(),
     })
     .await
     .expect("demo server");
