@@ -3,6 +3,10 @@
 //! and broken pages, and the app's own HTTP client, provider parsers and picture downloader meeting
 //! stalls, drips and hostile pictures.
 
+mod support {
+    pub mod pty;
+}
+
 use std::collections::HashMap;
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
@@ -16,6 +20,7 @@ use xmedia::domain::{ProviderKind, UserRef};
 use xmedia::error::ProviderError;
 use xmedia::http::{HttpClient, HttpConfig};
 use xmedia::media::MediaError;
+use xmedia::media::decode::{DecodeLimits, decode_to_fit};
 use xmedia::media::download::{DownloadConfig, Downloader};
 use xmedia::provider::AnyProvider;
 use xmedia::source::Source;
@@ -533,7 +538,7 @@ fn one_url_per_kind(s: &DemoServer) -> HashMap<&'static str, String> {
 }
 
 fn sof_dimensions(b: &[u8]) -> Option<(u16, u16)> {
-    let i = b.windows(2).position(|w| w == [0xFF, 0xC0])?;
+    let i = demo::faults::sof_offset(b)?;
     let h = u16::from_be_bytes([*b.get(i + 5)?, *b.get(i + 6)?]);
     let w = u16::from_be_bytes([*b.get(i + 7)?, *b.get(i + 8)?]);
     Some((w, h))
@@ -597,7 +602,7 @@ async fn b7_hostile_images_are_what_they_claim() {
             "empty-jpeg" => assert_eq!(body, [0xFF, 0xD8, 0xFF, 0xD9]),
             "huge-dimensions" => {
                 assert_eq!(sof_dimensions(&body), Some((65500, 65500)));
-                assert!(body.len() < 100);
+                assert!(body.len() < 1000);
             }
             "zero-size" => assert_eq!(sof_dimensions(&body), Some((0, 0))),
             "garbage" => {
@@ -631,8 +636,23 @@ async fn b7_hostile_images_are_what_they_claim() {
                 matches!(r, Err(MediaError::Http { status: 404 })),
                 "{name}: {r:?}"
             ),
-            // These download fine; decoding is what refuses them (the pipeline tests cover it).
-            _ => assert!(r.is_ok(), "{name}: {r:?}"),
+            // These download fine; decoding (the app's own function) is what refuses them.
+            _ => {
+                let bytes = r.unwrap_or_else(|e| panic!("{name}: {e}"));
+                let fitted = decode_to_fit(&bytes, (80, 40), &DecodeLimits::default(), &|| false);
+                match (*name, fitted) {
+                    ("huge-dimensions", Err(MediaError::TooManyPixels { width, height, .. })) => {
+                        assert_eq!((width, height), (65500, 65500));
+                    }
+                    ("extreme-aspect", Err(e)) => {
+                        assert!(e.to_string().contains("1x4000"), "{e}")
+                    }
+                    ("half-jpeg" | "empty-jpeg" | "zero-size", Err(MediaError::Decode(_))) => {}
+                    ("zero-size", Err(MediaError::Empty { .. })) => {}
+                    ("normal", Ok(f)) => assert!(f.original.0 > 0),
+                    (name, other) => panic!("{name}: unexpected decode result {other:?}"),
+                }
+            }
         }
     }
 }
@@ -851,4 +871,85 @@ fn a_bad_fault_spec_is_a_usage_error_listing_the_valid_ones() {
 
     let out = xmedia(&["demo-server", "--fault", "truncate=0"], &[]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+// ---------------------------------------------------------------- the real browser
+
+/// The newest demo tweet's first words, as `dump` prints it.
+fn first_tweet_words() -> String {
+    let out = xmedia(&["dump", "--demo"], &[]);
+    let first = tweet_lines(&out).into_iter().next().expect("a tweet");
+    first["text"]
+        .as_str()
+        .expect("text")
+        .chars()
+        .take(16)
+        .collect()
+}
+
+fn browse(faults: &[&str], dir: &tempfile::TempDir) -> support::pty::PtyApp {
+    let mut args = vec!["--demo", "--graphics", "halfblocks"];
+    for f in faults {
+        args.extend(["--fault", f]);
+    }
+    let config = dir.path().join("none.toml");
+    let log = dir.path().join("xmedia.log");
+    support::pty::PtyApp::spawn(
+        &args,
+        &[
+            ("XMEDIA_CONFIG", config.to_str().expect("utf-8 path")),
+            ("XMEDIA_LOG_FILE", log.to_str().expect("utf-8 path")),
+        ],
+        140,
+        42,
+    )
+}
+
+const PTY_LIMIT: Duration = Duration::from_secs(30);
+
+// RELIABILITY C4, C7
+#[test]
+fn c4_the_browser_shows_the_rate_limit_countdown_then_the_tweets() {
+    let words = first_tweet_words();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = browse(&["status=429,429,200", "retry-after=1"], &dir);
+    let screen = app.wait_text("rate limited", PTY_LIMIT);
+    assert!(screen.contains("retry"), "{screen}");
+    app.wait_text(&words, PTY_LIMIT);
+    app.send(b"q");
+    assert_eq!(app.wait_exit(PTY_LIMIT), Some(0));
+    assert!(app.terminal_restored());
+}
+
+// RELIABILITY A1, A2, A4, A6, A8, A9, A12
+#[test]
+fn a2_the_browser_under_hostile_text_sends_no_payload_to_the_terminal() {
+    let words = first_tweet_words();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = browse(&["hostile-text"], &dir);
+    app.wait_text(&words, PTY_LIMIT);
+    // The OSC 8 payload's visible text, shown as plain text: the payloads were drawn.
+    app.wait_text("click", PTY_LIMIT);
+    // Page through everything so every payload has been on screen.
+    for _ in 0..80 {
+        app.send(b"j");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    app.wait_text("│ end ", PTY_LIMIT);
+    app.send(b"q");
+    assert_eq!(app.wait_exit(PTY_LIMIT), Some(0));
+    let raw = app.raw();
+    let has = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
+    for (what, needle) in [
+        ("OSC 52", b"]52;".as_slice()),
+        ("title or OSC 8 payload", b"evil".as_slice()),
+        ("DCS", b"\x1bP+q544e".as_slice()),
+        ("kitty delete", b"\x1b_Ga=d".as_slice()),
+        ("C1 CSI", "\u{9b}".as_bytes()),
+        ("RLO", "\u{202E}".as_bytes()),
+        ("BEL run", b"\x08\x08\x07".as_slice()),
+    ] {
+        assert!(!has(needle), "{what} reached the terminal");
+    }
+    assert!(app.terminal_restored());
 }

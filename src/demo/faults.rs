@@ -968,17 +968,47 @@ impl HostileImage {
     }
 }
 
-/// SOI, a baseline SOF0 declaring `width`×`height` with three components, EOI: 23 bytes.
+/// A complete little JPEG (quantisation and Huffman tables, scan, end marker: about 300 bytes)
+/// whose frame header declares `width`×`height`: what a decompression bomb looks like to a
+/// decoder, which reads the size before any pixel.
 pub fn jpeg_header(width: u16, height: u16) -> Bytes {
-    let mut b = vec![0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08];
-    b.extend_from_slice(&height.to_be_bytes());
-    b.extend_from_slice(&width.to_be_bytes());
-    b.push(3);
-    for id in 1..=3u8 {
-        b.extend_from_slice(&[id, 0x11, 0x00]);
+    static BASE: OnceLock<Vec<u8>> = OnceLock::new();
+    let base = BASE.get_or_init(|| {
+        let img = image::GrayImage::from_fn(8, 8, |x, y| image::Luma([((x + y) * 16) as u8]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        match image::DynamicImage::ImageLuma8(img).write_to(&mut out, image::ImageFormat::Jpeg) {
+            Ok(()) => out.into_inner(),
+            Err(_) => Vec::new(),
+        }
+    });
+    let mut b = base.clone();
+    if let Some(sof) = sof_offset(&b)
+        && b.len() > sof + 9
+    {
+        b[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+        b[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
     }
-    b.extend_from_slice(&[0xFF, 0xD9]);
     Bytes::from(b)
+}
+
+/// Where the baseline frame header (`FF C0`) starts, walking the marker segments.
+pub fn sof_offset(b: &[u8]) -> Option<usize> {
+    let mut i = 2;
+    while i + 4 <= b.len() {
+        if b[i] != 0xFF {
+            return None;
+        }
+        let marker = b[i + 1];
+        if marker == 0xC0 {
+            return Some(i);
+        }
+        if marker == 0xDA || marker == 0xD9 {
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+        i += 2 + len;
+    }
+    None
 }
 
 fn garbage() -> Bytes {
@@ -1149,6 +1179,8 @@ mod tests {
     #[test]
     fn jpeg_header_declares_the_size() {
         let h = jpeg_header(65500, 300);
+        assert!(h.len() > 100 && h.len() < 1000, "{}", h.len());
+        assert!(h.ends_with(&[0xFF, 0xD9]));
         let dims = image::ImageReader::new(std::io::Cursor::new(h.to_vec()))
             .with_guessed_format()
             .expect("reader")
