@@ -61,6 +61,11 @@ pub struct Target {
     /// Delay every demo-server answer by this much (with --demo), to watch prefetching work.
     #[arg(long, value_name = "MS", requires = "demo")]
     pub demo_latency_ms: Option<u64>,
+    /// Make the demo server misbehave (with --demo; repeatable), e.g. status=429,429,200 or
+    /// hostile-text. Also read from $XMEDIA_DEMO_FAULTS. See docs/FAULTS.md.
+    #[arg(long = "fault", value_name = "SPEC", requires = "demo",
+          value_parser = crate::demo::faults::validate_spec)]
+    pub faults: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +98,10 @@ pub struct DemoServerArgs {
     /// Delay every answer by this many milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Inject a fault (repeatable), e.g. status=429,429,200 or hostile-images. Also read from
+    /// $XMEDIA_DEMO_FAULTS. See docs/FAULTS.md.
+    #[arg(long = "fault", value_name = "SPEC", value_parser = crate::demo::faults::validate_spec)]
+    pub faults: Vec<String>,
 }
 
 #[cfg(test)]
@@ -113,5 +122,19 @@ mod tests {
             Some(Command::DemoServer(DemoServerArgs { port: 8080, .. }))
         ));
         assert!(Cli::try_parse_from(["xmedia", "--demo-latency-ms", "5"]).is_err());
+        let c = Cli::try_parse_from([
+            "xmedia",
+            "--demo",
+            "--fault",
+            "stall",
+            "--fault",
+            "truncate=2",
+        ])
+        .expect("parse");
+        assert_eq!(c.target.faults, ["stall", "truncate=2"]);
+        assert!(Cli::try_parse_from(["xmedia", "--fault", "stall"]).is_err());
+        let e = Cli::try_parse_from(["xmedia", "demo-server", "--fault", "nope"])
+            .expect_err("bad fault");
+        assert!(e.to_string().contains("hostile-images"), "{e}");
     }
 }

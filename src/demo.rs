@@ -11,8 +11,12 @@
 //! * pictures under `/media/`, `/ext_tw_video_thumb/`, `/tweet_video_thumb/`, `/profile_images/`,
 //!   `/profile_banners/`, honouring pbs-style `?name=small|medium|large|orig|thumb` (and
 //!   `?format=jpg&name=…`).
+//!
+//! [`DemoOptions::faults`] makes the server slow, flaky or hostile on demand (429 sequences,
+//! stalls, drip-fed or broken bodies, escape payloads, bad pictures): see [`faults`].
 
 pub mod account;
+pub mod faults;
 pub mod images;
 pub mod wire;
 
@@ -23,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -33,6 +37,7 @@ use include_dir::{Dir, include_dir};
 use serde_json::{Value, json};
 
 pub use account::{DEMO_HANDLE, DEMO_USER_ID, PLACEHOLDER_ORIGIN};
+pub use faults::Faults;
 
 use crate::domain::ProviderKind;
 use crate::provider::ProviderConfig;
@@ -60,8 +65,10 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 pub struct DemoOptions {
     /// 0 picks a free port.
     pub port: u16,
-    /// Added before every API and picture answer.
+    /// Added before every API and picture answer (on top of `faults.latency`).
     pub latency: Duration,
+    /// Faults to inject; none by default.
+    pub faults: Faults,
 }
 
 /// A running demo server; it stops when dropped.
@@ -101,6 +108,16 @@ impl DemoServer {
     pub fn requests_served(&self) -> u64 {
         self.state.served.load(Ordering::Relaxed)
     }
+
+    /// The faults this server injects.
+    pub fn faults(&self) -> &Faults {
+        self.state.faults.faults()
+    }
+
+    /// Timeline page requests received so far, including failed and stalled ones.
+    pub fn page_requests(&self) -> usize {
+        self.state.faults.page_requests()
+    }
 }
 
 impl Drop for DemoServer {
@@ -117,11 +134,14 @@ impl Drop for DemoServer {
 struct Pages {
     first: String,
     by_cursor: HashMap<String, String>,
+    /// File → page number, from 1.
+    number: HashMap<String, u32>,
 }
 
 #[derive(Debug)]
 struct ServerState {
     latency: Duration,
+    faults: faults::FaultState,
     served: AtomicU64,
     /// JSON files with the placeholder origin already replaced.
     json: HashMap<String, Bytes>,
@@ -141,11 +161,14 @@ fn read_pages(manifest: &Value, provider: &str) -> std::io::Result<Pages> {
         .as_array()
         .ok_or_else(|| invalid(format!("manifest: no pages for {provider}")))?;
     let mut pages = Pages::default();
-    for p in list {
+    for (i, p) in list.iter().enumerate() {
         let file = p["file"]
             .as_str()
             .ok_or_else(|| invalid("manifest: page without file"))?
             .to_string();
+        pages
+            .number
+            .insert(file.clone(), u32::try_from(i + 1).unwrap_or(u32::MAX));
         match p["cursor"].as_str() {
             Some(c) => {
                 pages.by_cursor.insert(c.to_string(), file);
@@ -175,7 +198,8 @@ pub async fn start(options: DemoOptions) -> std::io::Result<DemoServer> {
     collect_json(&ASSETS, &base, &mut json_files);
 
     let state = Arc::new(ServerState {
-        latency: options.latency,
+        latency: options.latency + options.faults.latency,
+        faults: faults::FaultState::new(options.faults),
         served: AtomicU64::new(0),
         keyapi: read_pages(&manifest, "keyapi")?,
         agntdata: read_pages(&manifest, "agntdata")?,
@@ -267,14 +291,42 @@ fn json_value(status: StatusCode, v: Value) -> Response {
     json_response(status, Bytes::from(v.to_string()))
 }
 
+fn missing(file: &str) -> Response {
+    json_value(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        json!({"error": format!("demo file {file} missing")}),
+    )
+}
+
+/// A JSON file that is not a timeline page (the X user lookup).
 fn file_response(state: &ServerState, file: &str) -> Response {
     match state.json.get(file) {
-        Some(b) => json_response(StatusCode::OK, b.clone()),
-        None => json_value(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({"error": format!("demo file {file} missing")}),
-        ),
+        Some(b) => state.faults.json(StatusCode::OK, b.clone()),
+        None => missing(file),
     }
+}
+
+/// A timeline page, through the fault injector.
+async fn page_response(
+    state: &ServerState,
+    kind: ProviderKind,
+    cursor: Option<&str>,
+    file: &str,
+) -> Response {
+    let pages = match kind {
+        ProviderKind::Keyapi => &state.keyapi,
+        ProviderKind::Agntdata => &state.agntdata,
+        ProviderKind::Xapi => &state.xapi,
+    };
+    let (Some(body), Some(page)) = (state.json.get(file), pages.number.get(file)) else {
+        return missing(file);
+    };
+    let req = faults::PageRequest {
+        kind,
+        page: *page,
+        cursor,
+    };
+    state.faults.page(req, body.clone()).await
 }
 
 // ---------------------------------------------------------------- KeyAPI
@@ -308,9 +360,9 @@ async fn keyapi_usermedia(
         return keyapi_error(StatusCode::BAD_REQUEST, "User not found");
     }
     match q.get("cursor").filter(|c| !c.is_empty()) {
-        None => file_response(&state, &state.keyapi.first),
+        None => page_response(&state, ProviderKind::Keyapi, None, &state.keyapi.first).await,
         Some(c) => match state.keyapi.by_cursor.get(c) {
-            Some(f) => file_response(&state, f),
+            Some(f) => page_response(&state, ProviderKind::Keyapi, Some(c), f).await,
             None => keyapi_error(StatusCode::BAD_REQUEST, "Invalid cursor"),
         },
     }
@@ -383,7 +435,7 @@ async fn agnt_medias(
     body: Bytes,
 ) -> Response {
     match agnt_check(&headers, &body) {
-        Ok(_) => file_response(&state, &state.agntdata.first),
+        Ok(_) => page_response(&state, ProviderKind::Agntdata, None, &state.agntdata.first).await,
         Err(r) => r,
     }
 }
@@ -405,7 +457,7 @@ async fn agnt_continuation(
         );
     };
     match state.agntdata.by_cursor.get(token) {
-        Some(f) => file_response(&state, f),
+        Some(f) => page_response(&state, ProviderKind::Agntdata, Some(token), f).await,
         None => json_value(
             StatusCode::BAD_REQUEST,
             json!({"detail": "Invalid continuation_token"}),
@@ -485,9 +537,9 @@ async fn xapi_tweets(
         return xapi_not_found("id", &id);
     }
     match q.get("pagination_token").filter(|t| !t.is_empty()) {
-        None => file_response(&state, &state.xapi.first),
+        None => page_response(&state, ProviderKind::Xapi, None, &state.xapi.first).await,
         Some(t) => match state.xapi.by_cursor.get(t) {
-            Some(f) => file_response(&state, f),
+            Some(f) => page_response(&state, ProviderKind::Xapi, Some(t), f).await,
             None => json_value(
                 StatusCode::BAD_REQUEST,
                 json!({
@@ -533,22 +585,22 @@ async fn serve_picture(
                 .to_string(),
         );
     }
+    let image_latency = state.faults.image_latency();
+    if !image_latency.is_zero() {
+        tokio::time::sleep(image_latency).await;
+    }
     let st = state.clone();
+    let answer_path = path.clone();
     let result = tokio::task::spawn_blocking(move || {
         st.images.answer(
-            &path,
+            &answer_path,
             q.get("name").map(String::as_str),
             q.get("format").map(String::as_str),
         )
     })
     .await;
     match result {
-        Ok(Ok(pic)) => Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, pic.content_type)
-            .header(header::CACHE_CONTROL, "max-age=604800")
-            .body(Body::from(pic.bytes))
-            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        Ok(Ok(pic)) => state.faults.picture(&path, pic.content_type, pic.bytes),
         Ok(Err(images::PictureError::NotFound)) => {
             text_response(StatusCode::NOT_FOUND, "Not found\n".to_string())
         }

@@ -66,9 +66,23 @@ async fn run(cli: Cli, started: std::time::Instant) -> i32 {
 }
 
 async fn demo_server(args: xmedia::cli::DemoServerArgs) -> i32 {
+    let env_faults = std::env::var(xmedia::demo::faults::ENV_VAR).ok();
+    let latency = (args.latency_ms > 0).then_some(args.latency_ms);
+    let faults =
+        match xmedia::demo::faults::from_sources(latency, env_faults.as_deref(), &args.faults) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("xmedia: {e}");
+                return 2;
+            }
+        };
+    for line in faults.describe() {
+        eprintln!("xmedia: fault: {line}");
+    }
     let opts = xmedia::demo::DemoOptions {
         port: args.port,
-        latency: std::time::Duration::from_millis(args.latency_ms),
+        latency: std::time::Duration::ZERO,
+        faults,
     };
     let server = match xmedia::demo::start(opts).await {
         Ok(s) => s,

@@ -64,7 +64,7 @@ pub async fn open(
                 "no API key configured: showing the bundled demo account (see README: Keys)".into(),
             );
         }
-        return open_demo(target, config, http, notices).await;
+        return open_demo(target, env, config, http, notices).await;
     }
     let kind = chosen.ok_or_else(|| ConfigError::NoProvider {
         path: config.path.display().to_string(),
@@ -141,13 +141,24 @@ fn resolvers(
 
 async fn open_demo(
     target: &Target,
+    env: Env<'_>,
     config: Config,
     http: HttpClient,
-    notices: Vec<String>,
+    mut notices: Vec<String>,
 ) -> Result<Session, SetupError> {
+    let faults = demo::faults::from_sources(
+        target.demo_latency_ms,
+        env(demo::faults::ENV_VAR).as_deref(),
+        &target.faults,
+    )
+    .map_err(SetupError::Usage)?;
+    if faults.is_active() {
+        notices.push(format!("demo faults on: {faults}"));
+    }
     let server = demo::start(DemoOptions {
         port: 0,
-        latency: std::time::Duration::from_millis(target.demo_latency_ms.unwrap_or(0)),
+        latency: std::time::Duration::ZERO,
+        faults,
     })
     .await
     .map_err(|e| SetupError::Demo(e.to_string()))?;

@@ -602,6 +602,7 @@ async fn latency_option_and_request_counter_work() {
     let s = demo::start(DemoOptions {
         port: 0,
         latency: Duration::from_millis(30),
+        faults: Default::default(),
     })
     .await
     .expect("start");
