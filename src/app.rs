@@ -119,6 +119,8 @@ pub struct App {
     now: DateTime<Utc>,
     /// Which of the selected tweet's pictures is shown (reset when the selection moves).
     media_index: usize,
+    /// The picture on show failed to load (told by the runtime's image layer).
+    picture_failed: bool,
     /// Tweets whose possibly-sensitive media the user chose to see (`s`), by id.
     revealed: std::collections::HashSet<String>,
     dirty: bool,
@@ -141,6 +143,7 @@ impl App {
             area: Rect::new(0, 0, 80, 24),
             now: DateTime::UNIX_EPOCH,
             media_index: 0,
+            picture_failed: false,
             revealed: std::collections::HashSet::new(),
             dirty: true,
             quit: false,
@@ -206,6 +209,9 @@ impl App {
     }
     pub fn notice(&self) -> Option<&Notice> {
         self.notice.as_ref()
+    }
+    pub fn picture_failed(&self) -> bool {
+        self.picture_failed
     }
     pub fn show_help(&self) -> bool {
         self.show_help
@@ -299,6 +305,10 @@ impl App {
             }
             Msg::Notice(text) => {
                 self.set_notice(text, NoticeLevel::Warning);
+                Vec::new()
+            }
+            Msg::PictureFailed(failed) => {
+                self.picture_failed = failed;
                 Vec::new()
             }
             Msg::CopyFailed(why) => {
@@ -506,6 +516,11 @@ impl App {
         self.dirty = true;
         match self.pager.state() {
             PagerState::Failed { .. } => self.pager.retry_now().into_iter().collect(),
+            // A broken picture is retried on its own: reloading the list would cost a request.
+            _ if self.picture_failed => {
+                self.set_notice("trying the picture again".into(), NoticeLevel::Info);
+                vec![Effect::RetryPictures]
+            }
             PagerState::Loading { .. } => Vec::new(),
             PagerState::Idle { next: None } => self.pager.start().into_iter().collect(),
             PagerState::Idle { .. } | PagerState::Exhausted => {

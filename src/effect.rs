@@ -29,6 +29,8 @@ pub enum Effect {
         url: String,
         command: String,
     },
+    /// Fetch the pictures that failed again (the image layer's business; no API request).
+    RetryPictures,
     /// Put on the clipboard (OSC 52: see [`osc52_sequence`]).
     CopyToClipboard(String),
     Quit,

@@ -197,6 +197,22 @@ impl ImageLayer {
         shown
     }
 
+    /// Whether the shown picture failed (so `r` means "try the picture again").
+    pub fn shown_failed(&self, app: &App) -> bool {
+        self.shown_key(app)
+            .is_some_and(|k| matches!(self.slots.get(&k), Some(Slot::Failed(_))))
+    }
+
+    /// Drops every failed picture so the next [`Self::sync`] asks for it again.
+    pub fn retry_failed(&mut self) {
+        self.slots.retain(|_, s| !matches!(s, Slot::Failed(_)));
+        self.header_slots
+            .retain(|_, s| !matches!(s, Slot::Failed(_)));
+        self.wanted.clear();
+        let n = self.pipeline.retry_failed();
+        tracing::debug!(n, "retrying failed pictures");
+    }
+
     /// Whether the selected picture has neither arrived nor failed yet.
     pub fn is_pending(&self, app: &App) -> bool {
         self.shown_key(app)
@@ -249,7 +265,7 @@ impl ImageLayer {
                     Line::styled("image unavailable", Style::new().fg(Color::Red)),
                     Line::styled(reason.as_str(), Style::new().fg(Color::DarkGray)),
                     Line::styled(
-                        "(r reloads the list; O opens it)",
+                        "(r tries again; O opens it)",
                         Style::new().fg(Color::DarkGray),
                     ),
                 ])

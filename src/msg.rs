@@ -36,6 +36,9 @@ pub enum Msg {
     OpenFailed(String),
     /// Something the user should read (config warnings, "showing the demo").
     Notice(String),
+    /// Whether the picture on show failed to load (sent when that changes), which makes `r` try
+    /// the picture again instead of reloading the list.
+    PictureFailed(bool),
     /// A `CopyToClipboard` effect failed.
     CopyFailed(String),
     /// The delay asked for by `Effect::ScheduleRetry { req, .. }` has passed.

@@ -60,20 +60,30 @@ where
     let mut startup = StartupTrace::new(deps.trace_startup);
 
     loop {
+        let mut retry_pictures = false;
         for msg in pending.drain(..) {
             let effects = app.update(msg);
+            retry_pictures |= effects.contains(&Effect::RetryPictures);
             execute(effects, app, &deps, &tx, terminal);
         }
         // Drain everything else that is already waiting before drawing once.
         while let Ok(msg) = rx.try_recv() {
             let effects = app.update(msg);
+            retry_pictures |= effects.contains(&Effect::RetryPictures);
             execute(effects, app, &deps, &tx, terminal);
         }
         if app.should_quit() {
             break;
         }
         if let Some(layer) = deps.images.as_mut() {
+            if retry_pictures {
+                layer.retry_failed();
+            }
             picture_changed |= layer.drain(app);
+            let failed = layer.shown_failed(app);
+            if failed != app.picture_failed() {
+                app.update(Msg::PictureFailed(failed));
+            }
         }
         if app.take_dirty() || std::mem::take(&mut picture_changed) {
             let now = Utc::now();
@@ -296,7 +306,8 @@ fn execute<B>(
                     let _ = tx.send(Msg::CopyFailed(e.to_string()));
                 }
             }
-            Effect::Quit => {}
+            // The loop hands this to the image layer, which it owns mutably.
+            Effect::RetryPictures | Effect::Quit => {}
         }
     }
 }

@@ -116,10 +116,19 @@ fn g2_resize_storm_while_pictures_decode() {
         "{screen}"
     );
     app.send(b"q");
+    let code = app.wait_exit(LIMIT);
     assert_eq!(
-        app.wait_exit(LIMIT),
+        code,
         Some(0),
-        "quits cleanly after the storm"
+        "quits cleanly after the storm; log:\n{}\nscreen:\n{}",
+        std::fs::read_to_string(env.path("xmedia.log"))
+            .unwrap_or_default()
+            .lines()
+            .rev()
+            .take(30)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        app.screen()
     );
     assert_restored(&app, "after the storm");
 }

@@ -298,6 +298,15 @@ impl ImagePipeline {
     /// next and previous few. The first `encode_ahead` are decoded and encoded, the rest only
     /// downloaded. Anything wanted before but not now is cancelled. Safe to call on every
     /// selection change or resize; pictures already delivered for the same box are not resent.
+    /// Forgets pictures that failed, so the next [`Self::want`] fetches them again (the user
+    /// asked to retry). Returns how many.
+    pub fn retry_failed(&mut self) -> usize {
+        let before = self.entries.len();
+        self.entries
+            .retain(|_, e| !matches!(e.state, State::Failed { .. }));
+        before - self.entries.len()
+    }
+
     pub fn want(&mut self, wanted: Vec<ImageRequest>) {
         let keys: HashSet<&ImageKey> = wanted.iter().map(|r| &r.key).collect();
         self.entries.retain(|k, e| {

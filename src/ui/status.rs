@@ -43,12 +43,14 @@ impl<'a> StatusBar<'a> {
             PagerState::Failed { error, retry, .. } => {
                 let what = short_error(error);
                 let retry_key = self.key(Action::Retry, "r");
+                // What to do first: a long error message is what gets cut at the edge, not the
+                // countdown or the key.
                 let text = match retry {
                     Some(r) => {
                         let secs = (r.at - self.now).num_seconds().max(0);
-                        format!("✗ {what} · retrying in {secs}s · {retry_key} to retry now")
+                        format!("✗ retrying in {secs}s · {retry_key} now · {what}")
                     }
-                    None => format!("✗ {what} · press {retry_key} to retry"),
+                    None => format!("✗ {retry_key} to retry · {what}"),
                 };
                 Span::styled(text, theme::error().add_modifier(Modifier::BOLD))
             }
