@@ -176,7 +176,14 @@ async fn browse(target: xmedia::cli::Target, started: std::time::Instant) -> i32
     for n in &session.notices {
         app.update(xmedia::msg::Msg::Notice(n.clone()));
     }
+    // Keys typed while the terminal was being asked about graphics come first.
+    let typed_ahead: Vec<xmedia::msg::Msg> = graphics
+        .typed_ahead
+        .iter()
+        .map(|k| xmedia::msg::Msg::Key(*k))
+        .collect();
     let deps = xmedia::runtime::Deps {
+        typed_ahead,
         source: session.source.clone(),
         opener: None,
         images: Some(images),

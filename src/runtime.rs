@@ -36,6 +36,9 @@ pub struct Deps {
     /// When the process started, to log the time to the first frame and to the first frame
     /// with tweets (`XMEDIA_TRACE_STARTUP=1`); `None` logs nothing.
     pub trace_startup: Option<Instant>,
+    /// Input that arrived before the event stream started (keys typed during the graphics
+    /// query), handled right after the first size and tick.
+    pub typed_ahead: Vec<Msg>,
 }
 
 /// Runs until the app quits, the input stream ends, or SIGTERM/SIGINT/SIGHUP arrives.
@@ -55,6 +58,7 @@ where
 
     let size = terminal.size()?;
     let mut pending = vec![Msg::Resized(size.width, size.height), Msg::Tick(Utc::now())];
+    pending.append(&mut deps.typed_ahead);
     let effects = app.start();
     execute(effects, app, &deps, &tx, terminal);
     let mut startup = StartupTrace::new(deps.trace_startup);

@@ -222,6 +222,23 @@ fn g5_stdout_or_stdin_not_a_tty_is_a_clear_error() {
 // G6, G7: a terminal that never answers (the pty here answers nothing)
 
 #[test]
+fn g6_keys_typed_during_the_graphics_query_are_replayed() {
+    let env = Env::new();
+    let mut app = env.spawn(&["--demo"], &[], 120, 35);
+    // Typed at once: it reaches stdin while the app still waits (up to 200 ms) for the silent
+    // terminal's answer, and the query reads it. It must still count.
+    app.send(b"q");
+    assert_eq!(
+        app.wait_exit(LIMIT),
+        Some(0),
+        "the q typed during the query quits; screen:\n{}",
+        app.screen()
+    );
+    assert_restored(&app, "after a typed-ahead q");
+}
+
+// RELIABILITY G6 G7
+#[test]
 fn g6_g7_silent_terminal_first_frame_keys_and_raw_mode() {
     let env = Env::new();
     let started = Instant::now();

@@ -3,6 +3,8 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use crossterm::event::KeyEvent;
+
 use ratatui_image::FontSize;
 use ratatui_image::picker::{Picker, ProtocolType};
 use serde::Deserialize;
@@ -144,6 +146,9 @@ pub struct Graphics {
     /// Whether the terminal answered the capability query.
     pub answered: bool,
     pub hints: EnvHints,
+    /// Keys the user typed while the query waited for its answer: read from stdin with the
+    /// answer, so the app must replay them or they are lost.
+    pub typed_ahead: Vec<KeyEvent>,
 }
 
 impl Graphics {
@@ -176,15 +181,100 @@ pub fn fixed_picker(protocol: ProtocolType, cell_px: (u16, u16)) -> Picker {
 /// Only terminals that answer nothing at all are affected; real terminals answer the status query.
 pub fn detect(choice: GraphicsChoice) -> Graphics {
     let hints = EnvHints::from_env();
-    let queried = query_terminal(QUERY_TIMEOUT, hints.tmux);
-    decide(choice, queried, hints)
+    let mut typed = TypeAhead::default();
+    let queried = query_terminal(QUERY_TIMEOUT, hints.tmux, &mut typed);
+    Graphics {
+        typed_ahead: typed.keys,
+        ..decide(choice, queried, hints)
+    }
+}
+
+/// Separates keys typed during the capability query from the terminal's answers, which share
+/// stdin. Answers are escape sequences (CSI …, APC … ST, OSC … BEL); everything outside them is
+/// the user's. Plain characters, Enter, Tab, Backspace, ctrl-letters, arrows and paging keys are
+/// kept; anything more exotic typed in those few milliseconds is dropped.
+#[derive(Debug, Default)]
+pub struct TypeAhead {
+    state: TypeState,
+    csi: Vec<u8>,
+    pub keys: Vec<KeyEvent>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum TypeState {
+    #[default]
+    Ground,
+    Esc,
+    Csi,
+    /// APC, OSC, DCS, PM, SOS payloads: until BEL or ST.
+    Str,
+    StrEsc,
+}
+
+impl TypeAhead {
+    pub fn push(&mut self, b: u8) {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
+        self.state = match (self.state, b) {
+            (TypeState::Ground, 0x1b) => TypeState::Esc,
+            (TypeState::Ground, b) => {
+                let ev = match b {
+                    b'\r' | b'\n' => Some(key(KeyCode::Enter)),
+                    b'\t' => Some(key(KeyCode::Tab)),
+                    0x7f | 0x08 => Some(key(KeyCode::Backspace)),
+                    0x01..=0x1a => Some(KeyEvent::new(
+                        KeyCode::Char(char::from(b - 1 + b'a')),
+                        KeyModifiers::CONTROL,
+                    )),
+                    0x20..=0x7e => Some(key(KeyCode::Char(char::from(b)))),
+                    _ => None,
+                };
+                self.keys.extend(ev);
+                TypeState::Ground
+            }
+            (TypeState::Esc, b'[') => {
+                self.csi.clear();
+                TypeState::Csi
+            }
+            (TypeState::Esc, b'_' | b']' | b'P' | b'^' | b'X') => TypeState::Str,
+            (TypeState::Esc, _) => TypeState::Ground,
+            (TypeState::Csi, 0x40..=0x7e) => {
+                let code = match (self.csi.as_slice(), b) {
+                    (b"", b'A') => Some(KeyCode::Up),
+                    (b"", b'B') => Some(KeyCode::Down),
+                    (b"", b'C') => Some(KeyCode::Right),
+                    (b"", b'D') => Some(KeyCode::Left),
+                    (b"", b'H') => Some(KeyCode::Home),
+                    (b"", b'F') => Some(KeyCode::End),
+                    (b"5", b'~') => Some(KeyCode::PageUp),
+                    (b"6", b'~') => Some(KeyCode::PageDown),
+                    _ => None,
+                };
+                self.keys.extend(code.map(key));
+                TypeState::Ground
+            }
+            (TypeState::Csi, b) => {
+                self.csi.push(b);
+                TypeState::Csi
+            }
+            (TypeState::Str, 0x07) => TypeState::Ground,
+            (TypeState::Str, 0x1b) => TypeState::StrEsc,
+            (TypeState::Str, _) => TypeState::Str,
+            (TypeState::StrEsc, b'\\') => TypeState::Ground,
+            (TypeState::StrEsc, _) => TypeState::Str,
+        };
+    }
 }
 
 /// Writes the capability query and reads the answer from stdin with a deadline, polling the file
 /// descriptor instead of parking a thread on a blocking read: ratatui-image's own query leaves
 /// such a thread behind when the terminal stays silent, and it then swallows the user's first key.
 #[cfg(unix)]
-fn query_terminal(timeout: Duration, is_tmux: bool) -> Result<Picker, String> {
+fn query_terminal(
+    timeout: Duration,
+    is_tmux: bool,
+    typed: &mut TypeAhead,
+) -> Result<Picker, String> {
     use ratatui_image::picker::cap_parser::{Parser, QueryStdioOptions, Response};
     use std::io::Write;
     use std::time::Instant;
@@ -225,10 +315,14 @@ fn query_terminal(timeout: Duration, is_tmux: bool) -> Result<Picker, String> {
         if n <= 0 {
             return Err("stdin closed during the graphics query".into());
         }
-        for &b in &buf[..n as usize] {
+        let bytes = &buf[..n as usize];
+        for (i, &b) in bytes.iter().enumerate() {
+            typed.push(b);
             for r in parser.push(char::from(b)) {
                 match r {
                     Response::Status => {
+                        // Keys typed after the answer, read in the same gulp.
+                        bytes[i + 1..].iter().for_each(|&b| typed.push(b));
                         let cell = cell.or_else(cell_from_window).unwrap_or(FALLBACK_CELL);
                         return Ok(fixed_picker(
                             proto.unwrap_or(ProtocolType::Halfblocks),
@@ -246,7 +340,11 @@ fn query_terminal(timeout: Duration, is_tmux: bool) -> Result<Picker, String> {
 }
 
 #[cfg(not(unix))]
-fn query_terminal(_timeout: Duration, _is_tmux: bool) -> Result<Picker, String> {
+fn query_terminal(
+    _timeout: Duration,
+    _is_tmux: bool,
+    _typed: &mut TypeAhead,
+) -> Result<Picker, String> {
     Err("terminal queries are only supported on unix".into())
 }
 
@@ -320,12 +418,35 @@ pub fn decide(
         why,
         answered,
         hints,
+        typed_ahead: Vec::new(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_typed_during_the_query_are_kept_and_answers_are_not() {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        let mut t = TypeAhead::default();
+        // j, a kitty graphics answer (APC … ST), k, the cell-size answer (CSI 6;20;10t), an
+        // arrow, the DA1 status answer (CSI ? 62;4 c), ctrl-c and q.
+        let input = b"j\x1b_Gi=31;OK\x1b\\k\x1b[6;20;10t\x1b[B\x1b[?62;4c\x03q";
+        input.iter().for_each(|&b| t.push(b));
+        let codes: Vec<(KeyCode, KeyModifiers)> =
+            t.keys.iter().map(|k| (k.code, k.modifiers)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                (KeyCode::Char('j'), KeyModifiers::NONE),
+                (KeyCode::Char('k'), KeyModifiers::NONE),
+                (KeyCode::Down, KeyModifiers::NONE),
+                (KeyCode::Char('c'), KeyModifiers::CONTROL),
+                (KeyCode::Char('q'), KeyModifiers::NONE),
+            ]
+        );
+    }
 
     #[test]
     fn parses_choices() {
