@@ -307,7 +307,10 @@ async fn c4_retry_after_7_is_one_retry_with_a_countdown_in_the_status_bar() {
         "{after:?}"
     );
     let line = status_line(&app, t0());
-    assert!(line.contains("rate limited · retrying in 7s"), "{line}");
+    assert!(
+        line.contains("retrying in 7s · r now · rate limited"),
+        "{line}"
+    );
     app.update(Msg::Tick(t0() + chrono::Duration::seconds(3)));
     let line = status_line(&app, t0() + chrono::Duration::seconds(3));
     assert!(line.contains("retrying in 4s"), "{line}");
@@ -460,7 +463,7 @@ async fn c7_rate_limited_forever_stops_and_says_when_it_resets() {
     );
     let line = status_line(&app, t0());
     assert!(
-        line.contains(&format!("rate limited until {hh_mm} · press r to retry")),
+        line.contains(&format!("r to retry · rate limited until {hh_mm}")),
         "{line}"
     );
     let effects = app.update(key('q'));
