@@ -183,10 +183,43 @@ pub fn detect(choice: GraphicsChoice) -> Graphics {
     let hints = EnvHints::from_env();
     let mut typed = TypeAhead::default();
     let queried = query_terminal(QUERY_TIMEOUT, hints.tmux, &mut typed);
+    let mut graphics = decide(choice, queried, hints);
+    if choice.protocol().is_none() {
+        avoid_old_kitty(&mut graphics, typed.xtversion.as_deref());
+    }
     Graphics {
         typed_ahead: typed.keys,
-        ..decide(choice, queried, hints)
+        ..graphics
     }
+}
+
+/// Kitty draws ratatui-image's pictures through unicode placeholders, which kitty added in 0.28:
+/// older kittys (Debian 12 ships 0.26) answer the graphics query but show placeholder glyphs.
+/// There, half-blocks are the better picture; `--graphics kitty` still forces kitty.
+pub fn avoid_old_kitty(graphics: &mut Graphics, xtversion: Option<&str>) {
+    if graphics.protocol() != ProtocolType::Kitty {
+        return;
+    }
+    let Some(version) = xtversion.and_then(kitty_version) else {
+        return;
+    };
+    if version < (0, 28) {
+        graphics.picker.set_protocol_type(ProtocolType::Halfblocks);
+        graphics.why = format!(
+            "half-blocks: the terminal is kitty {}.{}, older than 0.28, which kitty pictures need \
+             here (upgrade kitty, or --graphics kitty to try anyway)",
+            version.0, version.1
+        );
+    }
+}
+
+/// `(major, minor)` from an XTVERSION answer such as `kitty(0.26.5)`.
+fn kitty_version(xtversion: &str) -> Option<(u32, u32)> {
+    let rest = xtversion.trim().strip_prefix("kitty(")?;
+    let mut parts = rest.split(['.', ')']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
 }
 
 /// Separates keys typed during the capability query from the terminal's answers, which share
@@ -197,7 +230,11 @@ pub fn detect(choice: GraphicsChoice) -> Graphics {
 pub struct TypeAhead {
     state: TypeState,
     csi: Vec<u8>,
+    /// The DCS string being read, when the current string is one.
+    dcs: Option<Vec<u8>>,
     pub keys: Vec<KeyEvent>,
+    /// The terminal's name and version from its XTVERSION answer (`DCS >| kitty(0.26.5) ST`).
+    pub xtversion: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +249,16 @@ enum TypeState {
 }
 
 impl TypeAhead {
+    fn end_string(&mut self) {
+        if let Some(version) = self
+            .dcs
+            .take()
+            .and_then(|d| d.strip_prefix(b">|").map(<[u8]>::to_vec))
+        {
+            self.xtversion = Some(String::from_utf8_lossy(&version).into_owned());
+        }
+    }
+
     pub fn push(&mut self, b: u8) {
         use crossterm::event::{KeyCode, KeyModifiers};
         let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
@@ -236,7 +283,14 @@ impl TypeAhead {
                 self.csi.clear();
                 TypeState::Csi
             }
-            (TypeState::Esc, b'_' | b']' | b'P' | b'^' | b'X') => TypeState::Str,
+            (TypeState::Esc, b'P') => {
+                self.dcs = Some(Vec::new());
+                TypeState::Str
+            }
+            (TypeState::Esc, b'_' | b']' | b'^' | b'X') => {
+                self.dcs = None;
+                TypeState::Str
+            }
             (TypeState::Esc, _) => TypeState::Ground,
             (TypeState::Csi, 0x40..=0x7e) => {
                 let code = match (self.csi.as_slice(), b) {
@@ -257,10 +311,21 @@ impl TypeAhead {
                 self.csi.push(b);
                 TypeState::Csi
             }
-            (TypeState::Str, 0x07) => TypeState::Ground,
+            (TypeState::Str, 0x07) => {
+                self.end_string();
+                TypeState::Ground
+            }
             (TypeState::Str, 0x1b) => TypeState::StrEsc,
-            (TypeState::Str, _) => TypeState::Str,
-            (TypeState::StrEsc, b'\\') => TypeState::Ground,
+            (TypeState::Str, b) => {
+                if let Some(d) = self.dcs.as_mut().filter(|d| d.len() < 256) {
+                    d.push(b);
+                }
+                TypeState::Str
+            }
+            (TypeState::StrEsc, b'\\') => {
+                self.end_string();
+                TypeState::Ground
+            }
             (TypeState::StrEsc, _) => TypeState::Str,
         };
     }
@@ -286,6 +351,9 @@ fn query_terminal(
             ..QueryStdioOptions::default()
         },
     );
+    // XTVERSION first (terminals answer in order, and the status answer ends the wait): it tells
+    // an old kitty from a new one. Terminals that do not know it ignore it.
+    let query = format!("\x1b[>0q{query}");
     let mut out = std::io::stdout();
     out.write_all(query.as_bytes())
         .and_then(|()| out.flush())
@@ -425,6 +493,51 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xtversion_answers_are_read_and_old_kitty_falls_back_to_half_blocks() {
+        use ratatui_image::picker::cap_parser::{Parser, Response};
+        let answer = b"\x1bP>|kitty(0.26.5)\x1b\\\x1b_Gi=31;OK\x1b\\\x1b[?62;c\x1b[0n";
+        let mut t = TypeAhead::default();
+        let mut parser = Parser::new();
+        let mut responses = Vec::new();
+        for &b in answer {
+            t.push(b);
+            responses.extend(parser.push(char::from(b)));
+        }
+        assert_eq!(t.xtversion.as_deref(), Some("kitty(0.26.5)"));
+        assert!(t.keys.is_empty(), "{:?}", t.keys);
+        // The XTVERSION answer does not confuse ratatui-image's parser.
+        assert!(responses.iter().any(|r| matches!(r, Response::Kitty)));
+        assert!(responses.iter().any(|r| matches!(r, Response::Status)));
+
+        let kitty = || {
+            decide(
+                GraphicsChoice::Auto,
+                Ok(fixed_picker(ProtocolType::Kitty, (10, 20))),
+                EnvHints::default(),
+            )
+        };
+        let mut g = kitty();
+        avoid_old_kitty(&mut g, t.xtversion.as_deref());
+        assert_eq!(g.protocol(), ProtocolType::Halfblocks);
+        assert!(
+            g.why.contains("0.26") && g.why.contains("0.28"),
+            "{}",
+            g.why
+        );
+        for newer in ["kitty(0.28.0)", "kitty(0.35.2)", "kitty(1.0.0)"] {
+            let mut g = kitty();
+            avoid_old_kitty(&mut g, Some(newer));
+            assert_eq!(g.protocol(), ProtocolType::Kitty, "{newer}");
+        }
+        // Other terminals and unknown answers change nothing.
+        for other in [None, Some("WezTerm 20240203"), Some("kitty(garbage)")] {
+            let mut g = kitty();
+            avoid_old_kitty(&mut g, other);
+            assert_eq!(g.protocol(), ProtocolType::Kitty, "{other:?}");
+        }
+    }
 
     #[test]
     fn keys_typed_during_the_query_are_kept_and_answers_are_not() {
