@@ -218,6 +218,16 @@ fn pane_preview_reply_gif_sensitive() {
     app.update(key('j'));
     app.update(key('j'));
     insta::assert_snapshot!(pane(48, 30, preview::PreviewPane::new(&app, now())));
+    // The list marks the row too, so hidden media is no surprise.
+    insta::assert_snapshot!(
+        "pane_timeline_sensitive_row",
+        pane(64, 18, timeline::TimelinePane::new(&app, now()))
+    );
+    // Revealed: the placeholder is the normal one again (the picture layer draws over it).
+    app.update(key('s'));
+    let revealed = format!("{:?}", pane(48, 30, preview::PreviewPane::new(&app, now())));
+    assert!(!revealed.contains("possibly sensitive"), "{revealed}");
+    assert!(revealed.contains("GIF 1920×1080"), "{revealed}");
 }
 
 #[test]

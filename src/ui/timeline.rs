@@ -196,6 +196,9 @@ pub fn row_lines(tweet: &Tweet, now: DateTime<Utc>, width: usize) -> Vec<Line<'s
         second.push(Span::styled(" · ", theme::dim()));
         second.push(Span::styled(media, theme::accent()));
     }
+    if tweet.sensitive == Some(true) {
+        second.push(Span::styled(" ⚠", theme::warning()));
+    }
     // Whole metrics only: drop the ones that do not fit rather than cut a number.
     let mut used: usize = second.iter().map(Span::width).sum::<usize>() + 1;
     for (i, part) in metrics_compact(&tweet.metrics).into_iter().enumerate() {
