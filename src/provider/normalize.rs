@@ -2,7 +2,46 @@
 //! link expansion and removal of the trailing media link.
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+/// Parses `T` from whatever JSON is there, falling back to `T::default()` on a type mismatch.
+pub fn de_lenient<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned + Default,
+{
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(v.and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default())
+}
+
+/// `Some(T)` when the value parses as `T`, otherwise `None` (null, absent, or the wrong shape).
+pub fn de_opt_lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
+}
+
+/// A list whose malformed elements are dropped; anything that is not an array is an empty list.
+pub fn de_vec_lenient<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(match v {
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|i| serde_json::from_value(i).ok())
+            .collect(),
+        _ => Vec::new(),
+    })
+}
 
 /// Deserializes a count that may be a number, a numeric string (`"1234"`), or null/absent.
 /// Anything else (`"1.2K"`, negative, garbage) becomes `None` rather than failing the page.

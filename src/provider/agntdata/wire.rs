@@ -7,11 +7,12 @@
 //! field rather than a serde alias, since v1.1 objects carry both `id` and `id_str` and an alias
 //! would reject that as a duplicate.
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::provider::normalize::{de_opt_bool, de_opt_count, de_opt_id};
+use crate::provider::normalize::{
+    de_opt_bool, de_opt_count, de_opt_id, de_opt_lenient, de_vec_lenient,
+};
 
 /// A string, or `None` for anything else (null, number, object).
 fn de_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -19,26 +20,6 @@ fn de_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
     Ok(match v {
         Some(Value::String(s)) => Some(s),
         _ => None,
-    })
-}
-
-/// Any shape `T` accepts, or `None` when the value does not fit.
-fn de_lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
-    let v = Option::<Value>::deserialize(d)?;
-    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
-}
-
-/// A list whose unreadable items are dropped one by one; anything but a list is empty.
-fn de_lenient_vec<'de, D: Deserializer<'de>, T: DeserializeOwned>(
-    d: D,
-) -> Result<Vec<T>, D::Error> {
-    let v = Option::<Value>::deserialize(d)?;
-    Ok(match v {
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .filter_map(|item| serde_json::from_value(item).ok())
-            .collect(),
-        _ => Vec::new(),
     })
 }
 
@@ -67,7 +48,7 @@ pub(super) struct Status {
     pub lang: Option<String>,
     #[serde(deserialize_with = "de_opt_string")]
     pub language: Option<String>,
-    #[serde(deserialize_with = "de_lenient")]
+    #[serde(deserialize_with = "de_opt_lenient")]
     pub user: Option<User>,
     #[serde(deserialize_with = "de_opt_count")]
     pub favorite_count: Option<u64>,
@@ -81,19 +62,19 @@ pub(super) struct Status {
     pub bookmark_count: Option<u64>,
     /// A number, a numeric string, null, or GraphQL's `{"count": "…"}`.
     pub views: Option<Value>,
-    #[serde(deserialize_with = "de_lenient")]
+    #[serde(deserialize_with = "de_opt_lenient")]
     pub entities: Option<Entities>,
-    #[serde(deserialize_with = "de_lenient")]
+    #[serde(deserialize_with = "de_opt_lenient")]
     pub extended_entities: Option<Entities>,
     /// agntdata's flat photo list (also a single string in some answers).
     pub media_url: Option<Value>,
     /// agntdata's flat video link: a string, a list of strings or a list of variants.
     pub video_url: Option<Value>,
-    #[serde(deserialize_with = "de_lenient")]
+    #[serde(deserialize_with = "de_opt_lenient")]
     pub quoted_status: Option<Box<Status>>,
-    #[serde(deserialize_with = "de_lenient")]
+    #[serde(deserialize_with = "de_opt_lenient")]
     pub retweeted_status: Option<Box<Status>>,
-    #[serde(deserialize_with = "de_lenient")]
+    #[serde(deserialize_with = "de_opt_lenient")]
     pub retweet_status: Option<Box<Status>>,
     #[serde(deserialize_with = "de_opt_bool")]
     pub retweet: Option<bool>,
@@ -173,9 +154,9 @@ pub(super) struct User {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(super) struct Entities {
-    #[serde(deserialize_with = "de_lenient_vec")]
+    #[serde(deserialize_with = "de_vec_lenient")]
     pub urls: Vec<UrlEntity>,
-    #[serde(deserialize_with = "de_lenient_vec")]
+    #[serde(deserialize_with = "de_vec_lenient")]
     pub media: Vec<MediaEntity>,
 }
 
@@ -202,11 +183,11 @@ pub(super) struct MediaEntity {
     pub url: Option<String>,
     #[serde(deserialize_with = "de_opt_string")]
     pub ext_alt_text: Option<String>,
-    #[serde(deserialize_with = "de_lenient")]
+    #[serde(deserialize_with = "de_opt_lenient")]
     pub original_info: Option<OriginalInfo>,
-    #[serde(deserialize_with = "de_lenient")]
+    #[serde(deserialize_with = "de_opt_lenient")]
     pub sizes: Option<Sizes>,
-    #[serde(deserialize_with = "de_lenient")]
+    #[serde(deserialize_with = "de_opt_lenient")]
     pub video_info: Option<VideoInfo>,
 }
 
@@ -222,9 +203,9 @@ pub(super) struct OriginalInfo {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(super) struct Sizes {
-    #[serde(deserialize_with = "de_lenient")]
+    #[serde(deserialize_with = "de_opt_lenient")]
     pub orig: Option<Size>,
-    #[serde(deserialize_with = "de_lenient")]
+    #[serde(deserialize_with = "de_opt_lenient")]
     pub large: Option<Size>,
 }
 
@@ -242,7 +223,7 @@ pub(super) struct Size {
 pub(super) struct VideoInfo {
     #[serde(deserialize_with = "de_opt_count")]
     pub duration_millis: Option<u64>,
-    #[serde(deserialize_with = "de_lenient_vec")]
+    #[serde(deserialize_with = "de_vec_lenient")]
     pub variants: Vec<WireVariant>,
 }
 
@@ -285,7 +266,7 @@ pub(super) struct ErrorInfo {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(super) struct ValidationItem {
-    #[serde(deserialize_with = "de_lenient_vec")]
+    #[serde(deserialize_with = "de_vec_lenient")]
     pub loc: Vec<Value>,
     #[serde(deserialize_with = "de_opt_string")]
     pub msg: Option<String>,

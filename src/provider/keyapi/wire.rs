@@ -4,48 +4,12 @@
 //! and every field is parsed leniently: a field of an unexpected type becomes `None` (or empty)
 //! instead of failing the whole page, and a malformed tweet or media item is skipped by the caller.
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::provider::normalize::{de_opt_bool, de_opt_count, de_opt_id};
-
-/// Parses `T` from whatever JSON is there, falling back to `T::default()` on a type mismatch.
-fn de_lenient<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: DeserializeOwned + Default,
-{
-    let v = Option::<Value>::deserialize(d)?;
-    Ok(v.and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default())
-}
-
-/// `Some(T)` when the value parses as `T`, otherwise `None` (null, absent, or the wrong shape).
-fn de_opt_lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: DeserializeOwned,
-{
-    let v = Option::<Value>::deserialize(d)?;
-    Ok(v.and_then(|v| serde_json::from_value(v).ok()))
-}
-
-/// A list whose malformed elements are dropped; anything that is not an array is an empty list.
-fn de_vec_lenient<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: DeserializeOwned,
-{
-    let v = Option::<Value>::deserialize(d)?;
-    Ok(match v {
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .filter_map(|i| serde_json::from_value(i).ok())
-            .collect(),
-        _ => Vec::new(),
-    })
-}
+use crate::provider::normalize::{
+    de_lenient, de_opt_bool, de_opt_count, de_opt_id, de_opt_lenient, de_vec_lenient,
+};
 
 /// A string field that may also arrive as a number; other types are `None`.
 fn de_opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
