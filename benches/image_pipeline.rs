@@ -1,15 +1,46 @@
 //! The preview pipeline's CPU cost: decode + fit a JPEG to a pane, then encode it for each
 //! protocol. `cargo bench --bench image_pipeline -- --warm-up-time 1 --measurement-time 3`
+//!
+//! Also (issue 4, "Speed goals"; see docs/PERFORMANCE.md):
+//! - `vs_ratatui_image`: xmedia's path (`render_cmd::render_protocol`: reduced-size decode, SIMD
+//!   resize to the box, encode) against ratatui-image's own default path (decode the whole
+//!   picture, `Picker::new_protocol` with `Resize::Fit`) for the same bytes and 80×40 cells.
+//! - `selection_cached`: one key press that moves the selection to a tweet whose picture is
+//!   already encoded: `App::update` + `ui::draw` + `ImageLayer::render` + `sync`, on ratatui's
+//!   `TestBackend` and on a `CrosstermBackend` writing to `io::sink()` (the escape sequences,
+//!   sixel bytes included, are produced; only the terminal is missing).
+//! - after criterion, `p95/…` lines: decode + fit + encode of a 1200×900 JPEG into an 800×600
+//!   box, timed one by one (N = 100), p50/p95/max.
+//!
+//! With `XMEDIA_BENCH_PICTURES=DIR` the JPEGs are `DIR/landscape_1200x900.jpg` and
+//! `DIR/landscape_4000x3000.jpg` (`cargo run --release --example bench_pictures -- DIR`, as
+//! `benches/pictures.sh` does); otherwise a noisy gradient is generated here.
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
-use ratatui::layout::Size;
+use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
+use ratatui::layout::{Rect, Size};
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use ratatui_image::Resize;
 use ratatui_image::picker::ProtocolType;
+use xmedia::app::{App, AppConfig};
+use xmedia::demo::{self, DemoOptions};
+use xmedia::domain::{ProviderKind, UserRef};
+use xmedia::http::{HttpClient, HttpConfig};
+use xmedia::image_layer::ImageLayer;
 use xmedia::media::decode::{DecodeLimits, decode_to_fit};
+use xmedia::media::download::Downloader;
 use xmedia::media::encode::{encode, pixel_box};
 use xmedia::media::graphics::fixed_picker;
+use xmedia::media::pipeline::{ImagePipeline, PipelineConfig};
+use xmedia::msg::{Msg, RequestId};
+use xmedia::provider::{AnyProvider, Provider};
+use xmedia::render_cmd::render_protocol;
+use xmedia::ui;
 
 /// Photo-like: smooth gradients plus fine noise, so the JPEG is neither trivial nor random.
 fn photo_jpeg(w: u32, h: u32) -> Vec<u8> {
@@ -33,9 +64,22 @@ fn never() -> bool {
     false
 }
 
+/// The benchmark's JPEG of `w`×`h`: the landscape file when `XMEDIA_BENCH_PICTURES` names a
+/// directory holding it, else the generated gradient.
+fn picture(w: u32, h: u32) -> Vec<u8> {
+    if let Some(dir) = std::env::var_os("XMEDIA_BENCH_PICTURES") {
+        let path = std::path::Path::new(&dir).join(format!("landscape_{w}x{h}.jpg"));
+        if let Ok(b) = std::fs::read(&path) {
+            return b;
+        }
+        eprintln!("{} not found; using the generated gradient", path.display());
+    }
+    photo_jpeg(w, h)
+}
+
 fn bench(c: &mut Criterion) {
-    let medium = photo_jpeg(1200, 900);
-    let huge = photo_jpeg(4000, 3000);
+    let medium = picture(1200, 900);
+    let huge = picture(4000, 3000);
     let limits = DecodeLimits::default();
     // 80x30 cells of 10x20 px: an 800x600 pixel box.
     let cells = Size::new(80, 30);
@@ -99,5 +143,256 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// xmedia's path against ratatui-image's default one, bytes to protocol, 80×40 cells of 10×20.
+fn vs_ratatui_image(c: &mut Criterion) {
+    let cells = Size::new(80, 40);
+    let mut g = c.benchmark_group("vs_ratatui_image");
+    g.sample_size(10);
+    for (label, jpeg) in [
+        ("1200x900", picture(1200, 900)),
+        ("4000x3000", picture(4000, 3000)),
+    ] {
+        for (name, proto) in [
+            ("sixel", ProtocolType::Sixel),
+            ("kitty", ProtocolType::Kitty),
+        ] {
+            let picker = fixed_picker(proto, (10, 20));
+            g.bench_function(format!("xmedia/{name}/{label}"), |b| {
+                b.iter(|| render_protocol(black_box(&jpeg), &picker, cells).expect("ok"))
+            });
+            g.bench_function(format!("ratatui_image_default/{name}/{label}"), |b| {
+                b.iter(|| {
+                    let full = image::load_from_memory(black_box(&jpeg)).expect("ok");
+                    picker
+                        .new_protocol(full, cells, Resize::Fit(None))
+                        .expect("ok")
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+// ---- selection → picture on screen when the picture is already encoded ----
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+/// The demo in a 140×42 app with a sixel picture layer, settled on two neighbouring tweets with
+/// photos so that both pictures are encoded and held by the layer; `j` and `k` step between them.
+struct CachedSelection<B: Backend> {
+    app: App,
+    layer: ImageLayer,
+    term: Terminal<B>,
+    /// The first of the two tweets.
+    first: usize,
+    _server: demo::DemoServer,
+}
+
+impl<B: Backend> CachedSelection<B> {
+    fn new(rt: &tokio::runtime::Runtime, backend: B) -> Self {
+        let _guard = rt.enter();
+        let server = rt
+            .block_on(demo::start(DemoOptions::default()))
+            .expect("demo server");
+        let http = HttpClient::new(&HttpConfig::default());
+        let provider = AnyProvider::new(
+            server
+                .provider_config(ProviderKind::Keyapi)
+                .expect("config"),
+            http.clone(),
+        );
+        let page = rt
+            .block_on(provider.fetch_page(&UserRef::handle(demo::DEMO_HANDLE), None))
+            .expect("first page");
+        let mut app = App::new(ProviderKind::Keyapi, AppConfig::default());
+        app.update(Msg::Resized(140, 42));
+        app.update(Msg::Started);
+        app.update(Msg::PageLoaded {
+            req: RequestId(1),
+            page,
+        });
+        let pipeline = ImagePipeline::new(
+            Downloader::new(http.media_client().clone(), &Default::default()),
+            fixed_picker(ProtocolType::Sixel, (10, 20)),
+            PipelineConfig::default(),
+        );
+        let viewport = Viewport::Fixed(Rect::new(0, 0, 140, 42));
+        let term = Terminal::with_options(backend, TerminalOptions { viewport }).expect("term");
+        let mut s = Self {
+            app,
+            layer: ImageLayer::new(pipeline),
+            term,
+            first: 0,
+            _server: server,
+        };
+        // Two neighbouring tweets that both show a picture.
+        let tweets = s.app.tweets();
+        let shows = |t: &xmedia::domain::Tweet| !xmedia::app::previewable_media(t).is_empty();
+        let first = (0..tweets.len().saturating_sub(1))
+            .find(|&i| {
+                shows(&tweets[i])
+                    && shows(&tweets[i + 1])
+                    && !s.app.media_hidden(&tweets[i])
+                    && !s.app.media_hidden(&tweets[i + 1])
+            })
+            .expect("two neighbouring tweets with pictures");
+        s.first = first;
+        for _ in 0..first {
+            s.app.update(key('j'));
+        }
+        for k in ['j', 'k', 'j', 'k'] {
+            s.settle(rt);
+            s.app.update(key(k));
+        }
+        s.settle(rt);
+        s
+    }
+
+    fn draw(&mut self) {
+        let now = chrono::Utc::now();
+        let mut drawn = ui::Drawn::default();
+        let (app, layer) = (&self.app, &self.layer);
+        self.term
+            .draw(|f| {
+                drawn = ui::draw(f, app, now);
+                if let Some(area) = drawn.image_area {
+                    layer.render(f, app, area);
+                }
+                layer.render_header(f, app, drawn.header);
+            })
+            .expect("draw");
+        self.layer.sync(&self.app, &drawn);
+    }
+
+    /// Draws and takes pictures until the selected one is shown.
+    fn settle(&mut self, rt: &tokio::runtime::Runtime) {
+        for _ in 0..100 {
+            self.layer.drain(&self.app);
+            self.draw();
+            if !self.layer.is_pending(&self.app) {
+                return;
+            }
+            let ev = rt
+                .block_on(tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    self.layer.next_event(),
+                ))
+                .expect("a picture within 10 s");
+            self.layer.on_event(ev, &self.app);
+        }
+        panic!("the selected picture never arrived");
+    }
+
+    /// One key press as the runtime handles it: update, then a frame and `sync`. Moves to the
+    /// other of the two tweets. Panics if the picture was not in the layer already (the premise
+    /// of this benchmark).
+    fn press(&mut self) {
+        let c = if self.app.selected() == self.first {
+            'j'
+        } else {
+            'k'
+        };
+        self.app.update(key(c));
+        if self.app.take_dirty() {
+            self.draw();
+        }
+        assert!(!self.layer.is_pending(&self.app), "the picture was cached");
+    }
+}
+
+fn selection_cached(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut g = c.benchmark_group("selection_cached");
+    let mut test = CachedSelection::new(&rt, TestBackend::new(140, 42));
+    g.bench_function("sixel/test_backend", |b| {
+        let _guard = rt.enter();
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                // Finished (cache-hit) jobs of the previous press are taken outside the timing.
+                test.layer.drain(&test.app);
+                let t = Instant::now();
+                test.press();
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+    drop(test);
+    let mut cross = CachedSelection::new(&rt, CrosstermBackend::new(std::io::sink()));
+    g.bench_function("sixel/crossterm_sink", |b| {
+        let _guard = rt.enter();
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                cross.layer.drain(&cross.app);
+                let t = Instant::now();
+                cross.press();
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, vs_ratatui_image, selection_cached);
+
+// ---- p95 of decode + fit + encode, 1200x900 JPEG into an 800x600 box ----
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn p95(iterations: usize) {
+    let medium = picture(1200, 900);
+    let limits = DecodeLimits::default();
+    let cells = Size::new(80, 30);
+    for (name, proto) in [
+        ("kitty", ProtocolType::Kitty),
+        ("sixel", ProtocolType::Sixel),
+    ] {
+        let picker = fixed_picker(proto, (10, 20));
+        let once = || {
+            let t = Instant::now();
+            let fitted = decode_to_fit(
+                black_box(&medium),
+                pixel_box(&picker, cells),
+                &limits,
+                &never,
+            )
+            .expect("ok");
+            black_box(encode(&picker, fitted.image, cells).expect("ok"));
+            t.elapsed()
+        };
+        for _ in 0..iterations / 10 {
+            once();
+        }
+        let mut samples: Vec<Duration> = (0..iterations).map(|_| once()).collect();
+        samples.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "p95/jpeg_1200x900_to_800x600/{name:<6} N={:<4} p50 {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms",
+            samples.len(),
+            ms(percentile(&samples, 0.50)),
+            ms(percentile(&samples, 0.95)),
+            ms(percentile(&samples, 1.0)),
+        );
+    }
+}
+
+fn main() {
+    let bench_mode = std::env::args().any(|a| a == "--bench");
+    let listing = std::env::args().any(|a| a == "--list");
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    if !listing {
+        p95(if bench_mode { 100 } else { 2 });
+    }
+}

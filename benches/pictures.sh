@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Side by side: `xmedia render` against chafa on the same JPEGs, into the same 80x40 cells of
+# 10x20 pixels, for sixel and kitty (issue 4, "Speed goals"; figures in docs/PERFORMANCE.md).
+#
+#   benches/pictures.sh                 # hyperfine medians, output bytes, pixel boxes, peak RSS
+#   RUNS=20 WARMUP=3 benches/pictures.sh
+#   SKIP_BUILD=1 benches/pictures.sh    # use the binaries already in target/release
+#
+# Needs hyperfine, chafa, python3 and /usr/bin/time (apt-get install -y hyperfine chafa time).
+#
+# Like for like: chafa sizes its picture from the terminal's cell size in pixels, which it reads
+# with TIOCGWINSZ. With stdout redirected it has no terminal and assumes 8x8-pixel cells with a
+# 1/2 font ratio (a 1200x900 picture comes out as a squashed 640x240 sixel). So every command
+# here runs with stdin on a pseudo-terminal that says 80x40 cells of 800x800 pixels (10x20 a
+# cell), and xmedia gets `--cell-px 10x20`: both then draw an 800x600 picture. The script checks
+# the pixel size each one wrote (sixel raster attributes `"1;1;W;H`, kitty `s=W,v=H`).
+# hyperfine runs each command through its shell (stdin redirected from the pty) and subtracts
+# the shell's own start-up time.
+set -euo pipefail
+
+# Re-run this script with $PTY naming a pseudo-terminal of 80x40 cells, 800x800 pixels, which
+# stays open while the script runs; commands read their stdin from it.
+if [ -z "${PTY:-}" ]; then
+  exec python3 -c '
+import fcntl, os, pty, struct, subprocess, sys, termios
+master, slave = pty.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 800, 800))
+env = dict(os.environ, PTY=os.ttyname(slave))
+sys.exit(subprocess.call(["bash"] + sys.argv[1:], env=env))
+' "$0" "$@"
+fi
+
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-10}
+WARMUP=${WARMUP:-2}
+DIR=${DIR:-target/bench-pictures}
+OUT=$DIR/out
+mkdir -p "$OUT"
+
+echo "== machine"
+nproc
+grep -m1 'model name' /proc/cpuinfo || true
+uptime
+chafa --version | head -1
+hyperfine --version
+
+echo "== build"
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release --bin xmedia --example bench_pictures
+XMEDIA=target/release/xmedia
+[ -f "$DIR/landscape_1200x900.jpg" ] && [ -f "$DIR/landscape_4000x3000.jpg" ] ||
+  target/release/examples/bench_pictures "$DIR" 1200x900 4000x3000
+ls -l "$DIR"/landscape_*.jpg
+
+# What pixel box an output file draws.
+box() {
+  python3 - "$1" <<'PY'
+import re, sys
+data = open(sys.argv[1], "rb").read()
+m = re.search(rb'"1;1;(\d+);(\d+)', data)
+if m:
+    print(f"sixel {int(m[1])}x{int(m[2])}"); sys.exit()
+m = re.search(rb"\x1b_G[^;\x1b]*?s=(\d+),v=(\d+)", data)
+if m:
+    print(f"kitty {int(m[1])}x{int(m[2])}"); sys.exit()
+print("?")
+PY
+}
+
+cmd_xmedia() { echo "$XMEDIA render $1 --cells 80x40 --cell-px 10x20 --graphics $2"; }
+cmd_chafa() {
+  local f=$2
+  [ "$f" = sixel ] && f=sixels
+  echo "chafa --size 80x40 --format $f $1"
+}
+
+echo "== output bytes and pixel boxes"
+printf '%-10s %-6s %-7s %10s  %s\n' picture proto tool bytes box
+for size in 1200x900 4000x3000; do
+  pic=$DIR/landscape_$size.jpg
+  for proto in sixel kitty; do
+    for tool in xmedia chafa; do
+      out=$OUT/${tool}_${proto}_$size.out
+      $(cmd_$tool "$pic" $proto) < "$PTY" > "$out"
+      printf '%-10s %-6s %-7s %10s  %s\n' "$size" "$proto" "$tool" "$(wc -c < "$out")" "$(box "$out")"
+    done
+  done
+done
+
+echo "== wall time (hyperfine, $RUNS runs, $WARMUP warm-up; stdin on the 800x800-pixel pty)"
+for size in 1200x900 4000x3000; do
+  pic=$DIR/landscape_$size.jpg
+  for proto in sixel kitty; do
+    hyperfine --runs "$RUNS" --warmup "$WARMUP" --style basic \
+      --export-json "$OUT/hf_${proto}_$size.json" \
+      -n "xmedia $proto $size" "$(cmd_xmedia "$pic" $proto) < $PTY" \
+      -n "chafa $proto $size" "$(cmd_chafa "$pic" $proto) < $PTY" 2>&1 |
+      grep -E 'Time|Range|faster' || true
+    jq -r '.results[] | "median \(.command): \(.median*1000|floor) ms"' "$OUT/hf_${proto}_$size.json"
+  done
+done
+
+echo "== peak memory, 4000x3000 to 80x40 cells"
+for proto in sixel kitty; do
+  /usr/bin/time -v "$XMEDIA" render "$DIR/landscape_4000x3000.jpg" --cells 80x40 --cell-px 10x20 \
+    --graphics $proto 2>&1 >/dev/null | grep -E 'Maximum resident' | sed "s/^/xmedia $proto: /"
+  /usr/bin/time -v $(cmd_chafa "$DIR/landscape_4000x3000.jpg" $proto) < "$PTY" 2>&1 >/dev/null |
+    grep -E 'Maximum resident' | sed "s/^/chafa $proto: /"
+done
+uptime
