@@ -24,8 +24,11 @@ use crate::ui::Drawn;
 use crate::ui::format::duration_ms;
 use crate::ui::header::HeaderPictures;
 
-/// Tweets after / before the selection whose first picture is fetched ahead.
-const AHEAD: usize = 3;
+/// Tweets after / before the selection whose first picture is fetched ahead. A held key moves
+/// the selection every ~33 ms, so the depth must cover download latency: (settle + latency +
+/// decode) / key interval ≈ 12 for 300 ms pictures (`examples/hold_j.rs`, docs/PERFORMANCE.md:
+/// 3 ahead gave 3 % of selections their picture at once, 12 ahead with 16 downloads 97–100 %).
+const AHEAD: usize = 12;
 const BEHIND: usize = 2;
 
 enum Slot {

@@ -12,7 +12,8 @@ use super::MediaError;
 
 #[derive(Debug, Clone)]
 pub struct DownloadConfig {
-    /// Downloads in flight at once.
+    /// Downloads in flight at once: enough to keep ~12 prefetched pictures moving while a key is
+    /// held (on HTTP/2 these are streams on one connection to the CDN).
     pub concurrency: usize,
     /// Largest picture accepted, in bytes.
     pub max_bytes: usize,
@@ -21,7 +22,7 @@ pub struct DownloadConfig {
 impl Default for DownloadConfig {
     fn default() -> Self {
         Self {
-            concurrency: 4,
+            concurrency: 16,
             max_bytes: 20 * 1024 * 1024,
         }
     }

@@ -144,7 +144,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
             cache_budget: DEFAULT_BUDGET,
-            encode_ahead: 3,
+            encode_ahead: 8,
             decode_concurrency: std::thread::available_parallelism()
                 .map(|n| n.get().clamp(1, 4))
                 .unwrap_or(2),
