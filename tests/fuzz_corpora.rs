@@ -196,6 +196,36 @@ mod through_the_app {
         .await;
     }
 
+    // RELIABILITY F9: found by the keyapi_page target. A key echoed in an error message with
+    // control characters inside it slipped past the redaction, which ran before the sanitizer
+    // removed them, and reached the status bar whole.
+    #[tokio::test]
+    async fn f9_echoed_key_split_by_control_characters_is_redacted() {
+        let server = ScriptedServer::start().await.expect("server");
+        let key = "SENTINEL-KEY-123";
+        let body =
+            format!(r#"{{"message":"bad key SENTINEL\u0005-KEY-123 \u001b[2J","code":401}}"#);
+        server.push(&path(ProviderKind::Keyapi), Reply::json(401, body));
+        let provider = AnyProvider::new(
+            ProviderConfig {
+                kind: ProviderKind::Keyapi,
+                base_url: server.base_url().parse().expect("base url"),
+                key: Secret::new(key).expect("key"),
+                page_size: 100,
+                include_retweets: false,
+            },
+            HttpClient::new(&HttpConfig::default()),
+        );
+        let err = provider
+            .fetch_page(&UserRef::handle(USER_HANDLE), None)
+            .await
+            .expect_err("401");
+        let shown = err.to_string();
+        assert!(!shown.contains(key), "{shown}");
+        assert!(shown.contains("bad key ***"), "{shown}");
+        xmedia::fuzzing::check_message(&shown);
+    }
+
     #[tokio::test]
     async fn xapi_page_through_the_app_matches_the_target() {
         same_page(
