@@ -200,8 +200,17 @@ impl XApi {
         )?;
         // A token that points back at the page just fetched would loop forever.
         let next_cursor = page.next_cursor.filter(|n| Some(n) != cursor);
+        // The `errors` quoted as warnings are API text too: never let them carry the token, even
+        // split by characters the sanitizer removes.
+        let key = self.config.key.expose();
+        let warnings = page
+            .warnings
+            .into_iter()
+            .map(|w| redact(crate::sanitize::line(&w), key))
+            .collect();
         Ok(Page {
             next_cursor,
+            warnings,
             ..page
         })
     }
