@@ -125,7 +125,9 @@ mod through_the_app {
     use std::path::Path;
 
     use xmedia::domain::{ProviderKind, UserRef};
-    use xmedia::fuzzing::{FUZZ_KEY, USER_HANDLE, USER_ID, check_page, http_response, parse_page};
+    use xmedia::fuzzing::{
+        FUZZ_KEY, USER_HANDLE, USER_ID, check_page, http_response, page_seed, parse_page,
+    };
     use xmedia::http::{HttpClient, HttpConfig};
     use xmedia::provider::{AnyProvider, Provider, ProviderConfig};
     use xmedia::secret::Secret;
@@ -139,9 +141,17 @@ mod through_the_app {
         }
     }
 
+    fn read(file: &str) -> Vec<u8> {
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).expect("read the input")
+    }
+
+    /// `file` is a fuzz input, or a recorded body (outside `fuzz/`) sent as a plain 200.
     async fn same_page(kind: ProviderKind, file: &str) {
-        let data = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
-            .expect("read the regression input");
+        let data = if file.starts_with("fuzz/") {
+            read(file)
+        } else {
+            page_seed(&read(file))
+        };
         let resp = http_response(&data);
         assert_eq!(resp.status, 200, "{file} is not a plain 200 answer");
         let expected = parse_page(kind, &resp, None).expect("the input parses");
@@ -228,10 +238,6 @@ mod through_the_app {
 
     #[tokio::test]
     async fn xapi_page_through_the_app_matches_the_target() {
-        same_page(
-            ProviderKind::Xapi,
-            "fuzz/corpus/xapi_page/xapi_tweets_p1.json",
-        )
-        .await;
+        same_page(ProviderKind::Xapi, "assets/demo/xapi/tweets_p1.json").await;
     }
 }
