@@ -213,8 +213,7 @@ mod through_the_app {
     async fn f9_echoed_key_split_by_control_characters_is_redacted() {
         let server = ScriptedServer::start().await.expect("server");
         let key = "SENTINEL-KEY-123";
-        let body =
-            format!(r#"{{"message":"bad key SENTINEL\u0005-KEY-123 \u001b[2J","code":401}}"#);
+        let body = r#"{"message":"bad key SENTINEL\u0005-KEY-123 \u001b[2J","code":401}"#;
         server.push(&path(ProviderKind::Keyapi), Reply::json(401, body));
         let provider = AnyProvider::new(
             ProviderConfig {
