@@ -73,7 +73,12 @@ pub fn validate_open_url(raw: &str) -> Result<String, String> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err("refusing to open a link with a user name or password".into());
     }
-    Ok(url.to_string())
+    // Percent-encoding can triple the length; the limit is on what the browser gets.
+    let out = url.to_string();
+    if out.len() > MAX_URL_LEN {
+        return Err(format!("link too long ({} bytes once encoded)", out.len()));
+    }
+    Ok(out)
 }
 
 fn is_forbidden_char(c: char) -> bool {

@@ -13,6 +13,8 @@ pub mod domain;
 pub mod dump;
 pub mod effect;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod image_layer;
 pub mod keymap;

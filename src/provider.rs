@@ -157,6 +157,7 @@ fn clean_line(s: Option<String>) -> Option<String> {
 
 pub fn sanitize_profile(p: Profile) -> Profile {
     Profile {
+        id: clean_line(p.id),
         handle: sanitize::line(&p.handle),
         name: clean_line(p.name),
         verified_type: clean_line(p.verified_type),
@@ -175,11 +176,13 @@ pub fn sanitize_profile(p: Profile) -> Profile {
 
 pub fn sanitize_tweet(t: Tweet) -> Tweet {
     Tweet {
+        id: sanitize::line(&t.id),
         text: sanitize::text(&t.text),
         url: sanitize::line(&t.url),
         lang: clean_line(t.lang),
+        reply_to: clean_line(t.reply_to),
         author: crate::domain::Author {
-            id: t.author.id,
+            id: clean_line(t.author.id),
             handle: clean_line(t.author.handle),
             name: clean_line(t.author.name),
         },

@@ -72,6 +72,7 @@ fn is_removed(c: char) -> bool {
     (c.is_control() && c != '\n')
         || matches!(c,
             '\u{200b}' | '\u{200c}' | '\u{200e}' | '\u{200f}' // zero-width space/non-joiner, LRM/RLM
+            | '\u{061c}' // Arabic letter mark (a bidi control like LRM/RLM)
             | '\u{202a}'..='\u{202e}' // bidi embeddings and overrides
             | '\u{2066}'..='\u{2069}' // bidi isolates
             | '\u{2028}' | '\u{2029}' // line/paragraph separators

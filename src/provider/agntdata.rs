@@ -88,7 +88,22 @@ impl Provider for Agntdata {
             .header(ACCEPT, "application/json")
             .json(&body);
         let resp = self.http.send(KIND, request).await?;
-        parse_response(&resp, user, user_id, token).map_err(|e| self.redact_error(e))
+        self.parse_page(&resp, user, cursor)
+    }
+}
+
+impl Agntdata {
+    /// Turns one `/user/medias` answer (status, headers, body) into a page: everything
+    /// `fetch_page` does after the request. Public so the fuzz targets run exactly this code.
+    pub fn parse_page(
+        &self,
+        resp: &Response,
+        user: &UserRef,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page, ProviderError> {
+        let user_id = numeric_user_id(user)?;
+        let token = cursor.map(|c| c.0.as_str()).filter(|t| !t.is_empty());
+        parse_response(resp, user, user_id, token).map_err(|e| self.redact_error(e))
     }
 }
 

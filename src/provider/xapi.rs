@@ -156,7 +156,6 @@ impl Provider for XApi {
         cursor: Option<&Cursor>,
     ) -> Result<Page, ProviderError> {
         let id = self.user_id(user).await?;
-        let label = user.label();
         let max_results = self.config.page_size.clamp(5, 100).to_string();
         let mut query: Vec<(&str, &str)> = vec![
             ("max_results", &max_results),
@@ -173,21 +172,45 @@ impl Provider for XApi {
         }
         let path = format!("/2/users/{id}/tweets");
         let resp = self.get(&path, &query).await?;
+        self.parse_page(&resp, &id, user, cursor)
+    }
+}
+
+impl XApi {
+    /// Turns one `/2/users/{id}/tweets` answer (status, headers, body) into a page: everything
+    /// `fetch_page` does after the request. Public so the fuzz targets run exactly this code.
+    pub fn parse_page(
+        &self,
+        resp: &Response,
+        user_id: &str,
+        user: &UserRef,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page, ProviderError> {
+        let label = user.label();
         if !resp.is_success() {
-            return Err(map_status(&resp, &label, self.config.key.expose()));
+            return Err(map_status(resp, &label, self.config.key.expose()));
         }
-        let body: TweetsResponse = parse_json(&resp, self.config.key.expose())?;
+        let body: TweetsResponse = parse_json(resp, self.config.key.expose())?;
         let page = build_page(
             body,
-            &id,
+            user_id,
             user.handle.as_deref(),
             self.config.include_retweets,
             &label,
         )?;
         // A token that points back at the page just fetched would loop forever.
         let next_cursor = page.next_cursor.filter(|n| Some(n) != cursor);
+        // The `errors` quoted as warnings are API text too: never let them carry the token, even
+        // split by characters the sanitizer removes.
+        let key = self.config.key.expose();
+        let warnings = page
+            .warnings
+            .into_iter()
+            .map(|w| redact(crate::sanitize::line(&w), key))
+            .collect();
         Ok(Page {
             next_cursor,
+            warnings,
             ..page
         })
     }
