@@ -114,57 +114,30 @@ impl ProviderError {
         }
     }
 
-    /// The same error with the key masked in every text it quotes.
-    pub fn redact(self, key: &crate::secret::Secret) -> Self {
-        let r = |s: String| key.redact(&s);
+    /// The text quoted from the API or the request (message, detail or what), if the variant has
+    /// one.
+    fn quoted_mut(&mut self) -> Option<&mut String> {
         match self {
-            Self::Unauthorized { provider, message } => Self::Unauthorized {
-                provider,
-                message: r(message),
-            },
-            Self::QuotaExhausted { provider, message } => Self::QuotaExhausted {
-                provider,
-                message: r(message),
-            },
-            Self::NotFound { provider, what } => Self::NotFound {
-                provider,
-                what: r(what),
-            },
-            Self::Suspended { provider, what } => Self::Suspended {
-                provider,
-                what: r(what),
-            },
-            Self::Protected { provider, what } => Self::Protected {
-                provider,
-                what: r(what),
-            },
-            Self::InvalidRequest { provider, message } => Self::InvalidRequest {
-                provider,
-                message: r(message),
-            },
-            Self::Upstream {
-                provider,
-                status,
-                message,
-            } => Self::Upstream {
-                provider,
-                status,
-                message: r(message),
-            },
-            Self::Network { provider, message } => Self::Network {
-                provider,
-                message: r(message),
-            },
-            Self::BadResponse { provider, detail } => Self::BadResponse {
-                provider,
-                detail: r(detail),
-            },
-            Self::Config { provider, message } => Self::Config {
-                provider,
-                message: r(message),
-            },
-            other @ (Self::RateLimited { .. } | Self::Timeout { .. }) => other,
+            Self::Unauthorized { message, .. }
+            | Self::QuotaExhausted { message, .. }
+            | Self::InvalidRequest { message, .. }
+            | Self::Upstream { message, .. }
+            | Self::Network { message, .. }
+            | Self::Config { message, .. } => Some(message),
+            Self::NotFound { what, .. }
+            | Self::Suspended { what, .. }
+            | Self::Protected { what, .. } => Some(what),
+            Self::BadResponse { detail, .. } => Some(detail),
+            Self::RateLimited { .. } | Self::Timeout { .. } => None,
         }
+    }
+
+    /// The same error with the key masked in every text it quotes.
+    pub fn redact(mut self, key: &crate::secret::Secret) -> Self {
+        if let Some(text) = self.quoted_mut() {
+            *text = key.redact(text);
+        }
+        self
     }
 
     /// Whether repeating the same request may succeed: rate limits, 5xx and transport faults.

@@ -17,6 +17,7 @@ use crate::error::ProviderError;
 use crate::http::{self, HttpClient, Response};
 use crate::provider::normalize::{self, LinkEntity};
 use crate::provider::{Provider, ProviderConfig};
+use crate::secret::Secret;
 
 use wire::{ApiError, ProblemBody, TweetsResponse, UserResponse, WMedia, WTweet, WUser};
 
@@ -135,9 +136,9 @@ impl Provider for XApi {
         let path = format!("/2/users/by/username/{encoded}");
         let resp = self.get(&path, &[("user.fields", USER_FIELDS)]).await?;
         if !resp.is_success() {
-            return Err(map_status(&resp, &label, self.config.key.expose()));
+            return Err(map_status(&resp, &label, &self.config.key));
         }
-        let body: UserResponse = parse_json(&resp, self.config.key.expose())?;
+        let body: UserResponse = parse_json(&resp, &self.config.key)?;
         match body.data {
             Some(user) => {
                 let profile = to_profile(&user, Some(handle));
@@ -188,9 +189,9 @@ impl XApi {
     ) -> Result<Page, ProviderError> {
         let label = user.label();
         if !resp.is_success() {
-            return Err(map_status(resp, &label, self.config.key.expose()));
+            return Err(map_status(resp, &label, &self.config.key));
         }
-        let body: TweetsResponse = parse_json(resp, self.config.key.expose())?;
+        let body: TweetsResponse = parse_json(resp, &self.config.key)?;
         let page = build_page(
             body,
             user_id,
@@ -202,11 +203,11 @@ impl XApi {
         let next_cursor = page.next_cursor.filter(|n| Some(n) != cursor);
         // The `errors` quoted as warnings are API text too: never let them carry the token, even
         // split by characters the sanitizer removes.
-        let key = self.config.key.expose();
+        let key = &self.config.key;
         let warnings = page
             .warnings
             .into_iter()
-            .map(|w| redact(crate::sanitize::line(&w), key))
+            .map(|w| key.redact(&crate::sanitize::line(&w)))
             .collect();
         Ok(Page {
             next_cursor,
@@ -218,29 +219,18 @@ impl XApi {
 
 fn parse_json<T: serde::de::DeserializeOwned>(
     resp: &Response,
-    key: &str,
+    key: &Secret,
 ) -> Result<T, ProviderError> {
     serde_json::from_slice(&resp.body).map_err(|e| ProviderError::BadResponse {
         provider: KIND,
-        detail: redact(
-            format!(
-                "HTTP {} body is not the expected JSON ({}): {}",
-                resp.status,
-                json_failure(&e),
-                resp.snippet()
-            ),
-            key,
-        ),
+        // Belt and braces: should a server ever echo the token back, it never reaches a message.
+        detail: key.redact(&format!(
+            "HTTP {} body is not the expected JSON ({}): {}",
+            resp.status,
+            json_failure(&e),
+            resp.snippet()
+        )),
     })
-}
-
-/// Belt and braces: should a server ever echo the token back, it still never reaches a message.
-fn redact(s: String, key: &str) -> String {
-    // `key` is the exposed secret; the masking rule lives in `Secret::redact`.
-    match crate::secret::Secret::new(key) {
-        Some(k) => k.redact(&s),
-        None => s,
-    }
 }
 
 fn json_failure(e: &serde_json::Error) -> &'static str {
@@ -339,10 +329,10 @@ fn user_error(errors: &[ApiError], what: &str) -> Option<ProviderError> {
 }
 
 /// Maps a non-2xx response to a typed error from its status and (problem-details) body.
-fn map_status(resp: &Response, what: &str, key: &str) -> ProviderError {
+fn map_status(resp: &Response, what: &str, key: &Secret) -> ProviderError {
     let status = resp.status;
     let problem: Option<ProblemBody> = serde_json::from_slice(&resp.body).ok();
-    let message = redact(message_of(resp, problem.as_ref()), key);
+    let message = key.redact(&message_of(resp, problem.as_ref()));
     let haystack = match &problem {
         Some(p) => format!(
             "{} {} {} {}",
