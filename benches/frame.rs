@@ -57,6 +57,7 @@ fn photo(i: usize, k: usize) -> Media {
         duration_ms: None,
         variants: vec![],
         video_url: None,
+        type_name: None,
     }
 }
 
@@ -77,6 +78,7 @@ fn video(i: usize, kind: MediaKind) -> Media {
         duration_ms: (kind == MediaKind::Video).then_some(5_000 + (i as u64 * 7_919) % 600_000),
         variants: vec![variant(832_000), variant(2_176_000)],
         video_url: None,
+        type_name: None,
     }
 }
 

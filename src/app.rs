@@ -631,6 +631,9 @@ fn open_url_for(media: &Media) -> Result<String, &'static str> {
             .clone()
             .or_else(|| Media::best_mp4(&media.variants))
             .ok_or("no playable MP4 for this video"),
+        // Its URL (if any) is only a preview image, and its kind is unknown: the tweet's page is
+        // where it plays.
+        MediaKind::Other => Err("xmedia cannot open this kind of media · o opens the tweet"),
     }
 }
 

@@ -96,6 +96,9 @@ pub enum MediaKind {
     Photo,
     Video,
     Gif,
+    /// A type xmedia does not know (`audio`, …); [`Media::type_name`] says which. Shown as a
+    /// placeholder (with its preview image, if the source gave one) so the tweet is not lost.
+    Other,
 }
 
 impl MediaKind {
@@ -104,6 +107,7 @@ impl MediaKind {
             Self::Photo => "photo",
             Self::Video => "video",
             Self::Gif => "gif",
+            Self::Other => "other",
         }
     }
 }
@@ -129,9 +133,28 @@ pub struct Media {
     pub variants: Vec<Variant>,
     /// The highest-bitrate MP4 among `variants`.
     pub video_url: Option<String>,
+    /// The source's own name for a media type xmedia does not know (kind [`MediaKind::Other`]),
+    /// e.g. `audio`; `None` for photos, videos and GIFs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
 }
 
 impl Media {
+    /// What to call this media on screen: "photo", "video", "GIF", or the source's own name for
+    /// an unknown type.
+    pub fn label(&self) -> &str {
+        match self.kind {
+            MediaKind::Photo => "photo",
+            MediaKind::Video => "video",
+            MediaKind::Gif => "GIF",
+            MediaKind::Other => self
+                .type_name
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .unwrap_or("unknown media"),
+        }
+    }
+
     /// Picks the highest-bitrate MP4 variant (an MP4 without a bitrate ranks lowest, since GIF
     /// variants report 0 and some sources omit it).
     pub fn best_mp4(variants: &[Variant]) -> Option<String> {

@@ -244,6 +244,10 @@ impl ImageLayer {
         if app.media_hidden(tweet) {
             return;
         }
+        // Nothing to fetch: the text layer's placeholder says why and stays visible.
+        if media.url.is_none() {
+            return;
+        }
         let mut loading = false;
         // The badge row sits above the picture: a cell written over a sixel's anchor cell would
         // erase the whole picture.
@@ -364,6 +368,7 @@ fn badge(frame: &mut Frame, area: Rect, index: usize, count: usize, media: &Medi
             None => "▶".into(),
         }),
         MediaKind::Gif => parts.push("GIF".into()),
+        MediaKind::Other => parts.push(media.label().to_string()),
         MediaKind::Photo => {}
     }
     if parts.is_empty() || area.height == 0 {

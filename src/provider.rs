@@ -193,6 +193,7 @@ pub fn sanitize_tweet(t: Tweet) -> Tweet {
                 url: clean_line(m.url),
                 alt_text: clean_opt(m.alt_text),
                 video_url: clean_line(m.video_url),
+                type_name: clean_line(m.type_name),
                 variants: m
                     .variants
                     .into_iter()

@@ -649,14 +649,28 @@ async fn odd_results_and_unknown_media_types_do_not_fail_the_page() {
     let page = fetch(&p, &UserRef::id("42"), None).await;
 
     let ids: Vec<&str> = page.tweets.iter().map(|t| t.id.as_str()).collect();
-    assert_eq!(ids, ["8", "9"]);
+    // The tweet whose only media is of an unknown type stays, as a placeholder (D11).
+    assert_eq!(ids, ["8", "9", "10"]);
     let m = &page.tweets[0].media;
-    assert_eq!(m.len(), 1);
+    assert_eq!(m.len(), 2);
+    assert_eq!(m[0].kind, MediaKind::Other);
+    assert_eq!(m[0].type_name.as_deref(), Some("audio_space"));
+    assert_eq!(m[0].url.as_deref(), Some("https://pbs.twimg.com/a.jpg"));
     assert_eq!(
-        m[0].url.as_deref(),
+        m[1].url.as_deref(),
         Some("https://pbs.twimg.com/media/ok.jpg")
     );
-    assert_eq!((m[0].width, m[0].height), (None, None));
+    assert_eq!((m[1].width, m[1].height), (None, None));
+    let only = &page.tweets[2].media;
+    assert_eq!(only.len(), 1);
+    assert_eq!(
+        (
+            only[0].kind,
+            only[0].type_name.as_deref(),
+            only[0].url.as_deref()
+        ),
+        (MediaKind::Other, Some("hologram"), None)
+    );
     let broken = &page.tweets[1];
     assert_eq!(broken.metrics.likes, None);
     assert_eq!(broken.author.handle, None);
@@ -911,8 +925,11 @@ async fn terminal_escapes_in_the_payload_are_removed() {
 
     let t = &page.tweets[0];
     assert_eq!(t.text, "hi there");
-    assert_eq!(t.media.len(), 1, "the unknown media type is skipped");
-    assert_eq!(t.media[0].alt_text.as_deref(), Some("alt red"));
+    // The odd type is kept as a placeholder, its name cleaned like any other text.
+    assert_eq!(t.media.len(), 2);
+    assert_eq!(t.media[0].kind, MediaKind::Other);
+    assert_eq!(t.media[0].type_name.as_deref(), Some("photo"));
+    assert_eq!(t.media[1].alt_text.as_deref(), Some("alt red"));
     assert_eq!(t.author.name.as_deref(), Some("Evil Name"));
     let profile = page.profile.expect("profile");
     assert_eq!(profile.name.as_deref(), Some("Evil Name"));

@@ -485,7 +485,7 @@ async fn walks_three_pages_to_the_end() {
         .iter()
         .flat_map(|p| p.tweets.iter().map(|t| t.id.as_str()))
         .collect();
-    assert_eq!(ids, ["101", "102", "201", "103", "104"]);
+    assert_eq!(ids, ["101", "102", "201", "202", "103", "104"]);
     assert_eq!(
         pages[2].next_cursor, None,
         "empty next_cursor ends the walk"
@@ -524,8 +524,23 @@ async fn walks_three_pages_to_the_end() {
     assert_eq!(q.media[0].variants.len(), 4);
     assert_eq!(q.text, "orig", "quoted media link dropped");
 
-    // Tweet 202 has only unreadable media (unknown group, unknown type, a string): not in the
-    // page, and the page did not fail. The string timeline item is reported.
+    // Tweet 202 has only odd media (an unknown group, an unknown type, a string): the two
+    // readable ones are placeholders named after their type (D11), and the page did not fail.
+    let odd = &pages[1].tweets[1];
+    assert_eq!(odd.id, "202");
+    let kinds: Vec<(MediaKind, Option<&str>, Option<&str>)> = odd
+        .media
+        .iter()
+        .map(|m| (m.kind, m.type_name.as_deref(), m.url.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (MediaKind::Other, Some("hologram"), Some("https://x/y.jpg")),
+            (MediaKind::Other, Some("audio"), None)
+        ]
+    );
+    // The string timeline item is reported.
     assert!(
         pages[1]
             .warnings

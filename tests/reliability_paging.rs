@@ -570,31 +570,78 @@ async fn d11_odd_media_do_not_fail_the_page() {
     .to_string();
     let (mut app, server) = app_walk(vec![Reply::json(200, body)]).await;
     assert_eq!(server.requests().len(), 1);
-    // The tweet with nothing showable is left out of a media timeline; the others stay.
-    assert_eq!(ids(&app), ["30", "28"]);
+    // Every tweet stays, the one with only audio too: unknown media is a placeholder, not a loss.
+    assert_eq!(ids(&app), ["30", "29", "28"]);
     let mixed = &app.tweets()[0].media;
-    let kinds: Vec<(MediaKind, Option<&str>)> =
-        mixed.iter().map(|m| (m.kind, m.url.as_deref())).collect();
+    let kinds: Vec<(MediaKind, Option<&str>, Option<&str>)> = mixed
+        .iter()
+        .map(|m| (m.kind, m.url.as_deref(), m.type_name.as_deref()))
+        .collect();
     assert_eq!(
         kinds,
         [
-            (MediaKind::Photo, None),
-            (MediaKind::Video, Some("https://pbs.twimg.com/p.jpg"))
+            // The audio's `url` is the sound file, not a picture: no preview URL.
+            (MediaKind::Other, None, Some("audio")),
+            (MediaKind::Photo, None, None),
+            (MediaKind::Video, Some("https://pbs.twimg.com/p.jpg"), None)
         ]
     );
-    assert_eq!(mixed[1].video_url, None);
-    // Opening the URL-less photo explains itself; the screen draws.
+    assert_eq!(mixed[2].video_url, None);
+    let o = || Msg::Key(KeyEvent::new(KeyCode::Char('O'), KeyModifiers::NONE));
+    // The placeholder names the unknown type and what works instead; the list marks it.
+    let screen = draw(&app, 140, 40);
+    assert!(
+        screen.contains("[ audio · no preview · o opens the tweet ]"),
+        "{screen}"
+    );
+    assert!(screen.contains("□ audio"), "{screen}");
+    assert!(screen.contains("1. audio"), "{screen}");
+    // `O` explains instead of opening an MP3 as a picture.
+    assert!(app.update(o()).is_empty());
+    let notice = app.notice().expect("notice").text.clone();
+    assert_eq!(
+        notice,
+        "xmedia cannot open this kind of media · o opens the tweet"
+    );
+    // Opening the URL-less photo (second media) explains itself too.
     app.update(Msg::Key(KeyEvent::new(
-        KeyCode::Char('O'),
+        KeyCode::Char('l'),
         KeyModifiers::NONE,
     )));
+    assert!(app.update(o()).is_empty());
     let notice = app.notice().expect("notice").text.clone();
     assert_eq!(notice, "this photo has no URL");
-    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let screen = draw(&app, 140, 40);
+    assert!(
+        screen.contains("photo · no picture URL · o opens the tweet"),
+        "{screen}"
+    );
+    // The only-audio tweet is listed and previewable (as its placeholder).
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('j'),
+        KeyModifiers::NONE,
+    )));
+    assert_eq!(app.selected_tweet().map(|t| t.id.as_str()), Some("29"));
+    let screen = draw(&app, 140, 40);
+    assert!(screen.contains("[ audio · no preview"), "{screen}");
+}
+
+/// The screen as text, one line a row.
+fn draw(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     term.draw(|f| {
-        xmedia::ui::draw(f, &app, common::now());
+        xmedia::ui::draw(f, app, common::now());
     })
     .expect("draw");
+    let buf = term.backend().buffer();
+    (0..h)
+        .map(|y| {
+            (0..w)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 // ---- D12: entities, UTF-16 offsets, indices past the end ----

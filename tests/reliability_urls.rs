@@ -163,6 +163,7 @@ fn app_with_video(video_url: &str) -> App {
         duration_ms: None,
         variants: vec![],
         video_url: Some(video_url.into()),
+        type_name: None,
     }];
     let mut app = App::new(ProviderKind::Xapi, AppConfig::default());
     app.update(Msg::Resized(120, 40));

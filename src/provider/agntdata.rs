@@ -421,12 +421,7 @@ fn media_of(s: &wire::Status) -> (Vec<Media>, Vec<String>) {
 }
 
 fn media_from_entity(m: &wire::MediaEntity) -> Option<Media> {
-    let kind = match m.kind.as_deref()? {
-        "photo" => MediaKind::Photo,
-        "video" => MediaKind::Video,
-        "animated_gif" => MediaKind::Gif,
-        _ => return None,
-    };
+    let (kind, type_name) = normalize::media_kind(m.kind.as_deref()?);
     let variants: Vec<Variant> = m
         .video_info
         .iter()
@@ -451,6 +446,7 @@ fn media_from_entity(m: &wire::MediaEntity) -> Option<Media> {
         duration_ms: m.video_info.as_ref().and_then(|v| v.duration_millis),
         video_url: Media::best_mp4(&variants),
         variants,
+        type_name,
     })
 }
 
@@ -495,6 +491,7 @@ fn flat_media(s: &wire::Status) -> Vec<Media> {
                 duration_ms: None,
                 variants: Vec::new(),
                 video_url: None,
+                type_name: None,
             }
         })
         .collect();
@@ -525,6 +522,7 @@ fn flat_media(s: &wire::Status) -> Vec<Media> {
             duration_ms: None,
             variants,
             video_url,
+            type_name: None,
         }),
     }
     media

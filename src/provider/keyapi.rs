@@ -42,7 +42,8 @@ use crate::domain::{
 use crate::error::ProviderError;
 use crate::http::{self, HttpClient, Response};
 use crate::provider::normalize::{
-    LinkEntity, count_from_value, decode_entities, display_text, parse_date, strip_trailing_tco,
+    self, LinkEntity, count_from_value, decode_entities, display_text, parse_date,
+    strip_trailing_tco,
 };
 use crate::provider::{Provider, ProviderConfig};
 
@@ -533,15 +534,29 @@ fn map_media(groups: wire::MediaGroups) -> Vec<Media> {
     let photos = groups
         .photo
         .into_iter()
-        .map(|m| (m, Some(MediaKind::Photo)));
+        .map(|m| (m, Some((MediaKind::Photo, None))));
     let videos = groups.video.into_iter().map(|m| (m, None));
     let gifs = groups
         .animated_gif
         .into_iter()
-        .map(|m| (m, Some(MediaKind::Gif)));
+        .map(|m| (m, Some((MediaKind::Gif, None))));
+    // Groups this adapter does not know (`audio`, …): their items become placeholders named
+    // after the group, unless an item says its own type.
+    let others = groups.other.into_iter().flat_map(|(name, items)| {
+        let items: Vec<wire::MediaItem> = match items {
+            Value::Array(items) => items
+                .into_iter()
+                .filter_map(|i| serde_json::from_value(i).ok())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let group = normalize::media_kind(&name);
+        items.into_iter().map(move |m| (m, Some(group.clone())))
+    });
     photos
         .chain(videos)
         .chain(gifs)
+        .chain(others)
         .filter_map(|(item, group_kind)| {
             let dedupe_key = item.id.clone().or_else(|| item.media_url_https.clone());
             let media = map_media_item(item, group_kind)?;
@@ -553,7 +568,12 @@ fn map_media(groups: wire::MediaGroups) -> Vec<Media> {
         .collect()
 }
 
-fn map_media_item(item: wire::MediaItem, group_kind: Option<MediaKind>) -> Option<Media> {
+/// `group_kind` is the kind (and unknown type's name) the item's group implies, `None` for the
+/// `video` group, which holds GIFs too.
+fn map_media_item(
+    item: wire::MediaItem,
+    group_kind: Option<(MediaKind, Option<String>)>,
+) -> Option<Media> {
     let variants: Vec<Variant> = item
         .variants
         .into_iter()
@@ -566,25 +586,20 @@ fn map_media_item(item: wire::MediaItem, group_kind: Option<MediaKind>) -> Optio
         })
         .collect();
     let poster = non_empty(item.media_url_https).map(|u| strip_size_param(&u));
-    let kind = match item
+    // An explicit type wins over the group's; an unknown one becomes a placeholder.
+    let explicit = item
         .r#type
         .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("animated_gif" | "gif") => MediaKind::Gif,
-        Some("video") => MediaKind::Video,
-        Some("photo") => MediaKind::Photo,
-        // Unknown explicit types are skipped rather than guessed at.
-        Some(_) => return None,
-        None => match group_kind {
-            Some(k) => k,
-            None => video_or_gif(poster.as_deref(), &variants),
-        },
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let (kind, type_name) = match (explicit, group_kind) {
+        (Some(t), _) => normalize::media_kind(t),
+        (None, Some(group)) => group,
+        (None, None) => (video_or_gif(poster.as_deref(), &variants), None),
     };
     if kind == MediaKind::Photo {
         poster.as_ref()?;
-    } else if poster.is_none() && variants.is_empty() {
+    } else if kind != MediaKind::Other && poster.is_none() && variants.is_empty() {
         return None;
     }
     let has_size = |d: &wire::Dimensions| d.width.is_some() || d.height.is_some();
@@ -622,6 +637,7 @@ fn map_media_item(item: wire::MediaItem, group_kind: Option<MediaKind>) -> Optio
         height,
         alt_text: non_empty(item.ext_alt_text),
         duration_ms,
+        type_name,
         variants,
         video_url,
     })

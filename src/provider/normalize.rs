@@ -6,6 +6,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use crate::domain::MediaKind;
+
 /// Parses `T` from whatever JSON is there, falling back to `T::default()` on a type mismatch.
 pub fn de_lenient<'de, D, T>(d: D) -> Result<T, D::Error>
 where
@@ -41,6 +43,25 @@ where
             .collect(),
         _ => Vec::new(),
     })
+}
+
+/// The longest unknown media type name kept (in characters); longer names are cut.
+const MAX_TYPE_NAME: usize = 32;
+
+/// The media kind for a provider's `type` string: `photo`, `video`, `animated_gif` (or `gif`)
+/// are known; anything else is [`MediaKind::Other`] with the name kept (trimmed, at most 32
+/// characters) for display, so an `audio` attachment becomes a placeholder instead of vanishing.
+pub fn media_kind(raw: &str) -> (MediaKind, Option<String>) {
+    let name = raw.trim();
+    match name.to_ascii_lowercase().as_str() {
+        "photo" => (MediaKind::Photo, None),
+        "video" => (MediaKind::Video, None),
+        "animated_gif" | "gif" => (MediaKind::Gif, None),
+        _ => {
+            let kept: String = name.chars().take(MAX_TYPE_NAME).collect();
+            (MediaKind::Other, Some(kept).filter(|k| !k.is_empty()))
+        }
+    }
 }
 
 /// Deserializes a count that may be a number, a numeric string (`"1234"`), or null/absent.
@@ -203,6 +224,23 @@ pub fn strip_trailing_tco(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // RELIABILITY D11
+    #[test]
+    fn unknown_media_types_are_kept_by_name_and_capped() {
+        assert_eq!(media_kind("photo"), (MediaKind::Photo, None));
+        assert_eq!(media_kind(" Video "), (MediaKind::Video, None));
+        assert_eq!(media_kind("gif"), (MediaKind::Gif, None));
+        assert_eq!(media_kind("animated_gif"), (MediaKind::Gif, None));
+        assert_eq!(
+            media_kind(" audio "),
+            (MediaKind::Other, Some("audio".into()))
+        );
+        assert_eq!(media_kind("  "), (MediaKind::Other, None));
+        let (kind, name) = media_kind(&"é".repeat(100));
+        assert_eq!(kind, MediaKind::Other);
+        assert_eq!(name.expect("name").chars().count(), 32);
+    }
 
     // RELIABILITY D13
     #[test]

@@ -458,12 +458,7 @@ fn to_profile(u: &WUser, fallback_handle: Option<&str>) -> Profile {
 }
 
 fn to_media(m: &WMedia) -> Option<Media> {
-    let kind = match m.kind.as_deref()? {
-        "photo" => MediaKind::Photo,
-        "video" => MediaKind::Video,
-        "animated_gif" => MediaKind::Gif,
-        _ => return None,
-    };
+    let (kind, type_name) = normalize::media_kind(m.kind.as_deref()?);
     let variants: Vec<Variant> = m
         .variants
         .iter()
@@ -478,6 +473,9 @@ fn to_media(m: &WMedia) -> Option<Media> {
     let url = match kind {
         MediaKind::Photo => m.url.clone().or_else(|| m.preview_image_url.clone()),
         MediaKind::Video | MediaKind::Gif => m.preview_image_url.clone().or_else(|| m.url.clone()),
+        // `url` of an unknown type may be the media file itself (an MP3); only the preview
+        // image is known to be a picture.
+        MediaKind::Other => m.preview_image_url.clone(),
     };
     Some(Media {
         kind,
@@ -488,6 +486,7 @@ fn to_media(m: &WMedia) -> Option<Media> {
         duration_ms: m.duration_ms,
         video_url: Media::best_mp4(&variants),
         variants,
+        type_name,
     })
 }
 

@@ -66,7 +66,8 @@ impl Widget for PreviewPane<'_> {
         };
         let mut text_area = body;
         if let Some(img) = self.image_area(area) {
-            placeholder(tweet, self.app.media_hidden(tweet), img, buf);
+            let shown = self.app.selected_media().map(|(_, _, m)| m);
+            placeholder(shown, self.app.media_hidden(tweet), img, buf);
             let used = img.height + 1;
             text_area = Rect::new(body.x, body.y + used, body.width, body.height - used);
         }
@@ -88,16 +89,26 @@ impl Widget for PreviewPane<'_> {
     }
 }
 
-/// Marks the image layer's rectangle until a picture is drawn there.
 /// What stands where the picture goes until the image layer draws it (and instead of it for
-/// hidden sensitive media).
-fn placeholder(tweet: &Tweet, hidden: bool, area: Rect, buf: &mut Buffer) {
-    let label = match primary_media(tweet) {
-        Some(m) if hidden => format!("⚠ possibly sensitive {} · s shows it", kind_label(m.kind)),
+/// hidden sensitive media, and for media with nothing to draw): the media `l`/`h` selected.
+fn placeholder(media: Option<&Media>, hidden: bool, area: Rect, buf: &mut Buffer) {
+    let label = match media {
+        Some(m) if hidden => format!("⚠ possibly sensitive {} · s shows it", m.label()),
         Some(m) => {
-            let mut s = kind_label(m.kind).to_string();
+            let mut s = m.label().to_string();
             if let (Some(w), Some(h)) = (m.width, m.height) {
                 s.push_str(&format!(" {w}×{h}"));
+            }
+            // Nothing will be drawn over this placeholder: say why, and what works instead.
+            if m.url.is_none() {
+                s.push_str(match m.kind {
+                    MediaKind::Other => " · no preview · o opens the tweet",
+                    MediaKind::Photo => " · no picture URL · o opens the tweet",
+                    MediaKind::Video | MediaKind::Gif if m.video_url.is_some() => {
+                        " · no poster frame · O plays it"
+                    }
+                    MediaKind::Video | MediaKind::Gif => " · no poster frame",
+                });
             }
             s
         }
@@ -194,14 +205,6 @@ fn details(tweet: &Tweet, now: DateTime<Utc>, width: usize) -> Vec<Line<'static>
     lines
 }
 
-fn kind_label(kind: MediaKind) -> &'static str {
-    match kind {
-        MediaKind::Photo => "photo",
-        MediaKind::Video => "video",
-        MediaKind::Gif => "GIF",
-    }
-}
-
 fn author_line(tweet: &Tweet) -> Line<'static> {
     let mut spans = Vec::new();
     if let Some(name) = tweet.author.name.as_deref().filter(|n| !n.is_empty()) {
@@ -217,7 +220,7 @@ fn author_line(tweet: &Tweet) -> Line<'static> {
 fn media_lines(media: &[Media], width: usize, indent: &str) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (i, m) in media.iter().enumerate() {
-        let mut head = format!("{indent}{}. {}", i + 1, kind_label(m.kind));
+        let mut head = format!("{indent}{}. {}", i + 1, m.label());
         if let (Some(w), Some(h)) = (m.width, m.height) {
             head.push_str(&format!(" {w}×{h}"));
         }

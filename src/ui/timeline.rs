@@ -237,7 +237,7 @@ pub fn row_lines(tweet: &Tweet, now: DateTime<Utc>, width: usize) -> Vec<Line<'s
     lines
 }
 
-/// `📷×2`, `▶ 0:46`, `GIF`, combined for mixed media.
+/// `📷×2`, `▶ 0:46`, `GIF`, `□ audio` (a type xmedia does not know), combined for mixed media.
 pub fn media_marker(media: &[Media]) -> String {
     let photos = media.iter().filter(|m| m.kind == MediaKind::Photo).count();
     let mut parts = Vec::new();
@@ -250,6 +250,7 @@ pub fn media_marker(media: &[Media]) -> String {
         parts.push(match (m.kind, m.duration_ms) {
             (MediaKind::Video, Some(ms)) => format!("▶ {}", duration_ms(ms)),
             (MediaKind::Video, None) => "▶ video".to_string(),
+            (MediaKind::Other, _) => format!("□ {}", m.label()),
             _ => "GIF".to_string(),
         });
     }

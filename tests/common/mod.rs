@@ -58,6 +58,7 @@ pub fn photo(url: &str, w: u32, h: u32, alt: Option<&str>) -> Media {
         duration_ms: None,
         variants: vec![],
         video_url: None,
+        type_name: None,
     }
 }
 
@@ -88,6 +89,7 @@ pub fn video(kind: MediaKind, duration_ms: Option<u64>) -> Media {
         duration_ms,
         video_url: None,
         variants,
+        type_name: None,
     }
 }
 

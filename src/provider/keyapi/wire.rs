@@ -180,6 +180,9 @@ pub(super) struct MediaGroups {
     /// Not seen in recordings; accepted in case GIFs ever get their own group.
     #[serde(default, deserialize_with = "de_vec_lenient")]
     pub animated_gif: Vec<MediaItem>,
+    /// Any other group (`audio`, …), kept raw and read leniently by the adapter.
+    #[serde(flatten)]
+    pub other: std::collections::BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
