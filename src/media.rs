@@ -11,6 +11,7 @@
 //! ```
 
 pub mod cache;
+pub mod contain;
 pub mod decode;
 pub mod download;
 pub mod encode;
@@ -50,6 +51,9 @@ pub enum MediaError {
     Decode(String),
     #[error("could not prepare the picture for the terminal: {0}")]
     Encode(String),
+    /// A decoder or encoder panicked on this picture (a bug in it, caught; see `contain`).
+    #[error("the picture made the decoder crash; skipped (decoder bug: {0})")]
+    Crashed(String),
     #[error("cancelled")]
     Cancelled,
 }

@@ -87,6 +87,10 @@ fn install_panic_hook() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // A decoder bug on a hostile picture: that picture fails, the app goes on.
+            if crate::media::contain::note_contained_panic(info) {
+                return;
+            }
             // Hold stdout until the process exits, so the UI thread cannot draw another frame
             // into the restored terminal while a task's panic is being reported (the lock is
             // reentrant: `restore` below takes it again on this thread).

@@ -184,6 +184,38 @@ fn g4_b14_panic_on_a_blocking_decoder_thread_restores_and_exits() {
     forced_panic("thread");
 }
 
+// RELIABILITY B5 B14: a decoder that panics on a hostile picture (as zune-jpeg and jpeg-decoder
+// have, on fuzzed progressive JPEGs) fails that picture only: the app keeps running, says what
+// happened in the preview pane, and still quits cleanly.
+#[test]
+fn b5_a_panicking_decoder_fails_the_picture_not_the_app() {
+    let env = Env::new();
+    let mut app = env.spawn(
+        &["--demo", "--graphics", "halfblocks"],
+        &[("XMEDIA_TEST_PANIC", "decoder"), ("RUST_BACKTRACE", "0")],
+        120,
+        40,
+    );
+    let screen = app.wait_text("Tweet 1 of", LIMIT);
+    assert!(screen.contains("@"), "{screen}");
+    let screen = app.wait_for("the crash reported in the pane", LIMIT, |s| {
+        s.contains("image unavailable") && s.contains("decoder crash")
+    });
+    assert!(!screen.contains("xmedia crashed"), "{screen}");
+    // Still alive and responsive: the next tweet's picture fails the same way, in the pane.
+    app.send(b"j");
+    app.wait_text("Tweet 2 of", LIMIT);
+    let screen = app.wait_for("the second picture's failure", LIMIT, |s| {
+        s.contains("Tweet 2 of") && s.contains("decoder crash")
+    });
+    // Nothing from the panic was printed over the UI.
+    assert!(!screen.contains("panicked at"), "{screen}");
+    assert!(!contains(&app.raw(), b"panicked at"));
+    app.send(b"q");
+    assert_eq!(app.wait_exit(LIMIT), Some(0));
+    assert_restored(&app, "after a contained decoder panic");
+}
+
 // ---------------------------------------------------------------------------------------------
 // G5: no TTY
 

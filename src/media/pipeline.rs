@@ -21,6 +21,7 @@ use tokio::task::AbortHandle;
 
 use super::MediaError;
 use super::cache::{ByteLru, DEFAULT_BUDGET};
+use super::contain::contained;
 use super::decode::{DecodeLimits, decode_to_fit};
 use super::download::Downloader;
 use super::encode::{encode, estimated_bytes, pixel_box};
@@ -573,15 +574,19 @@ impl Job {
         let cells = self.cells;
         let (protocol, original, pixels) = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let stop = || cancel.load(Ordering::Relaxed);
-            let target = pixel_box(&picker, cells);
-            let fitted = decode_to_fit(&bytes, target, &limits, &stop)?;
-            if stop() {
-                return Err(MediaError::Cancelled);
-            }
-            let pixels = (fitted.image.width(), fitted.image.height());
-            let protocol = encode(&picker, fitted.image, cells)?;
-            Ok((protocol, fitted.original, pixels))
+            // A decoder/encoder bug on this picture fails this picture only.
+            contained(|| {
+                test_panic_in_decoder();
+                let stop = || cancel.load(Ordering::Relaxed);
+                let target = pixel_box(&picker, cells);
+                let fitted = decode_to_fit(&bytes, target, &limits, &stop)?;
+                if stop() {
+                    return Err(MediaError::Cancelled);
+                }
+                let pixels = (fitted.image.width(), fitted.image.height());
+                let protocol = encode(&picker, fitted.image, cells)?;
+                Ok((protocol, fitted.original, pixels))
+            })
         })
         .await
         .map_err(|e| MediaError::Encode(format!("decoder task failed: {e}")))??;
@@ -592,5 +597,13 @@ impl Job {
             estimated_bytes(ptype, pixels, self.cells),
         );
         Ok(Outcome::Encoded(protocol, original))
+    }
+}
+
+/// Test-only: `XMEDIA_TEST_PANIC=decoder` makes every picture's decode panic, the way a decoder
+/// bug on a hostile file would, for the end-to-end test that the app survives it.
+fn test_panic_in_decoder() {
+    if std::env::var_os("XMEDIA_TEST_PANIC").is_some_and(|v| v == "decoder") {
+        panic!("XMEDIA_TEST_PANIC=decoder: forced panic in the picture decoder");
     }
 }
