@@ -152,9 +152,12 @@ async fn fetch_with_retry(
             Ok(p) => return Ok(p),
             Err(e) => match backoff.delay(retry, &e, fastrand::f64()) {
                 Some(wait) => {
+                    // The wait is said once: the error's own "retry in Ns" hint is left out.
                     let _ = writeln!(
                         err,
-                        "xmedia: {e}; retrying in {:.1}s ({}/{})",
+                        "xmedia: {}: {}; retrying in {:.1}s ({}/{})",
+                        e.provider(),
+                        e.brief(),
                         wait.as_secs_f64(),
                         retry + 1,
                         backoff.max_retries

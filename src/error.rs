@@ -97,6 +97,20 @@ fn status_hint(status: Option<u16>) -> String {
 }
 
 impl ProviderError {
+    /// The message without the provider prefix and without a static "retry in 42s", for places
+    /// that say the provider and the wait themselves (status bar, list, `dump`'s retry lines).
+    pub fn brief(&self) -> String {
+        if let Self::RateLimited { reset_at, .. } = self {
+            return match reset_at {
+                Some(t) => format!("rate limited until {}", local_hh_mm(*t)),
+                None => "rate limited".into(),
+            };
+        }
+        let full = self.to_string();
+        let prefix = format!("{}: ", self.provider());
+        full.strip_prefix(&prefix).unwrap_or(&full).to_string()
+    }
+
     pub fn provider(&self) -> ProviderKind {
         match self {
             Self::Unauthorized { provider, .. }

@@ -138,15 +138,7 @@ pub(crate) mod theme {
 /// The error without its provider prefix (the status bar shows the provider) and without a
 /// static "retry in 42s" (the panes show a live countdown instead).
 pub(crate) fn short_error(e: &crate::error::ProviderError) -> String {
-    if let crate::error::ProviderError::RateLimited { reset_at, .. } = e {
-        return match reset_at {
-            Some(t) => format!("rate limited until {}", crate::error::local_hh_mm(*t)),
-            None => "rate limited".into(),
-        };
-    }
-    let full = e.to_string();
-    let prefix = format!("{}: ", e.provider());
-    full.strip_prefix(&prefix).unwrap_or(&full).to_string()
+    e.brief()
 }
 
 /// Spinner frame for `now` (turns while the runtime ticks).

@@ -341,6 +341,9 @@ async fn c4_dump_waits_the_retry_after_on_the_paused_clock() {
     assert_eq!(server.requests().len(), 2);
     assert_eq!(tweet_lines(&d.stdout), 2);
     assert!(d.stderr.contains("retrying in 7.0s (1/4)"), "{}", d.stderr);
+    // The wait is said once, not also as the error's own "retry in 7s".
+    assert!(!d.stderr.contains("retry in 7s"), "{}", d.stderr);
+    assert!(d.stderr.contains(": rate limited"), "{}", d.stderr);
 }
 
 /// The error a real 429 with these headers becomes.
