@@ -150,7 +150,7 @@ async fn fetch_with_retry(
     loop {
         match source.fetch(cursor).await {
             Ok(p) => return Ok(p),
-            Err(e) => match backoff.delay(retry, &e, fastrand::f64()) {
+            Err(e) => match backoff.delay(retry, &e, fastrand::f64(), chrono::Utc::now()) {
                 Some(wait) => {
                     // The wait is said once: the error's own "retry in Ns" hint is left out.
                     let _ = writeln!(

@@ -295,11 +295,7 @@ async fn rate_limit_is_retried_after_retry_after_then_succeeds() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(tweets(&out).len(), 2);
     assert_eq!(server.requests().len(), 2);
-    assert!(
-        stderr(&out).contains("retrying in 1.0s"),
-        "{}",
-        stderr(&out)
-    );
+    assert!(stderr(&out).contains("retrying in 1."), "{}", stderr(&out));
 }
 
 // RELIABILITY C7

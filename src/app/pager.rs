@@ -2,7 +2,6 @@
 //! retries with backoff for errors that may pass.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -10,6 +9,7 @@ use crate::domain::Cursor;
 use crate::effect::Effect;
 use crate::error::ProviderError;
 use crate::msg::RequestId;
+use crate::retry::Backoff;
 
 /// Pages in a row that brought no new tweet before we call it the end (some APIs keep handing
 /// out cursors past the last page).
@@ -90,7 +90,8 @@ pub struct Pager {
     empty_streak: u32,
     /// Consecutive failures of the request being retried.
     failures: u32,
-    max_retries: u32,
+    /// When (and whether) a failed request is tried again; shared with `dump`.
+    backoff: Backoff,
     rng: fastrand::Rng,
     /// Pages and new tweets accepted in this walk, against the caps.
     pages: u32,
@@ -109,7 +110,10 @@ impl Pager {
             used_cursors: HashSet::new(),
             empty_streak: 0,
             failures: 0,
-            max_retries,
+            backoff: Backoff {
+                max_retries,
+                ..Backoff::default()
+            },
             rng: fastrand::Rng::with_seed(seed),
             pages: 0,
             loaded: 0,
@@ -297,8 +301,9 @@ impl Pager {
         };
         self.failures += 1;
         let attempts = self.failures;
-        let delay = (error.is_retryable() && attempts <= self.max_retries)
-            .then(|| self.retry_delay(&error, attempts, now));
+        let delay = self
+            .backoff
+            .delay(attempts - 1, &error, self.rng.f64(), now);
         let mut effect = None;
         let retry = match delay {
             Some(after) => {
@@ -318,29 +323,5 @@ impl Pager {
             retry,
         };
         Failure::Recorded { retry: effect }
-    }
-
-    fn retry_delay(
-        &mut self,
-        error: &ProviderError,
-        attempts: u32,
-        now: DateTime<Utc>,
-    ) -> Duration {
-        if let ProviderError::RateLimited {
-            retry_after,
-            reset_at,
-            ..
-        } = error
-        {
-            let hinted = retry_after
-                .or_else(|| reset_at.map(|at| (at - now).to_std().unwrap_or(Duration::ZERO)));
-            // Past the reset, plus a little so we do not arrive a hair early.
-            return hinted.unwrap_or(Duration::from_secs(60))
-                + Duration::from_millis(self.rng.u64(0..500));
-        }
-        let base = Duration::from_secs(1) * 2u32.saturating_pow(attempts.saturating_sub(1));
-        let capped = base.min(Duration::from_secs(60));
-        // ±25% jitter.
-        capped.mul_f64(0.75 + 0.5 * self.rng.f64())
     }
 }
