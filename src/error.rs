@@ -146,6 +146,17 @@ impl ProviderError {
         }
     }
 
+    /// The last step every provider error takes on its way out of `AnyProvider` (the errors'
+    /// counterpart of `sanitize_page`): the quoted text made one safe, capped line, then the key
+    /// masked. In this order, so control characters hidden inside an echoed key cannot split it
+    /// past the mask (a KeyAPI fuzz finding).
+    pub fn cleaned(mut self, key: &crate::secret::Secret) -> Self {
+        if let Some(text) = self.quoted_mut() {
+            *text = key.redact(&crate::http::snippet(text));
+        }
+        self
+    }
+
     /// The same error with the key masked in every text it quotes.
     pub fn redact(mut self, key: &crate::secret::Secret) -> Self {
         if let Some(text) = self.quoted_mut() {
@@ -209,5 +220,29 @@ mod tests {
         .redact(&key);
         assert!(!format!("{e} {e:?}").contains("SENTINEL"), "{e}");
         assert!(e.to_string().contains("bad key *** here"), "{e}");
+    }
+
+    // RELIABILITY A16 F4
+    #[test]
+    fn cleaned_sanitizes_then_masks_so_a_split_key_is_caught() {
+        let key = crate::secret::Secret::new("SENTINEL-KEY").expect("key");
+        let e = ProviderError::Unauthorized {
+            provider: ProviderKind::Keyapi,
+            message: "bad key SENTI\u{5}\u{0}NEL-KEY \u{1b}[2J".into(),
+        }
+        .cleaned(&key);
+        let text = e.to_string();
+        assert!(!text.contains("SENTINEL"), "{text}");
+        assert!(text.contains("bad key ***"), "{text}");
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+        // Long quotes are capped to one short line.
+        let e = ProviderError::Upstream {
+            provider: ProviderKind::Xapi,
+            status: Some(502),
+            message: "x\n".repeat(1000),
+        }
+        .cleaned(&key);
+        assert!(e.to_string().chars().count() < 300, "{e}");
+        assert!(!e.to_string().contains('\n'));
     }
 }

@@ -152,8 +152,8 @@ fn user() -> UserRef {
 }
 
 /// What the app makes of one answer of `kind`'s page endpoint for the demo account: the
-/// provider's `parse_page`, then [`provider::sanitize_page`] as `AnyProvider::fetch_page` applies
-/// it. `sent` is the cursor the request carried.
+/// provider's `parse_page`, then [`provider::sanitize_page`] (or `ProviderError::cleaned` for an
+/// error) as `AnyProvider::fetch_page` applies them. `sent` is the cursor the request carried.
 pub fn parse_page(
     kind: ProviderKind,
     resp: &Response,
@@ -174,6 +174,7 @@ pub fn parse_page(
             .parse_page(resp, USER_ID, &user(), sent),
     };
     page.map(provider::sanitize_page)
+        .map_err(|e| e.cleaned(&config(kind).key))
 }
 
 /// KeyAPI's page target (KeyAPI requests carry no cursor the parser looks at).

@@ -107,6 +107,16 @@ impl AnyProvider {
     }
 }
 
+impl AnyProvider {
+    fn config(&self) -> &ProviderConfig {
+        match self {
+            Self::Keyapi(p) => p.config(),
+            Self::Agntdata(p) => p.config(),
+            Self::Xapi(p) => p.config(),
+        }
+    }
+}
+
 impl Provider for AnyProvider {
     fn kind(&self) -> ProviderKind {
         match self {
@@ -129,7 +139,8 @@ impl Provider for AnyProvider {
             Self::Keyapi(p) => p.lookup_user(handle).await,
             Self::Agntdata(p) => p.lookup_user(handle).await,
             Self::Xapi(p) => p.lookup_user(handle).await,
-        }?;
+        }
+        .map_err(|e| e.cleaned(&self.config().key))?;
         Ok(profile.map(sanitize_profile))
     }
 
@@ -142,7 +153,8 @@ impl Provider for AnyProvider {
             Self::Keyapi(p) => p.fetch_page(user, cursor).await,
             Self::Agntdata(p) => p.fetch_page(user, cursor).await,
             Self::Xapi(p) => p.fetch_page(user, cursor).await,
-        }?;
+        }
+        .map_err(|e| e.cleaned(&self.config().key))?;
         Ok(sanitize_page(page))
     }
 }

@@ -31,6 +31,10 @@ pub struct Agntdata {
 }
 
 impl Agntdata {
+    pub fn config(&self) -> &ProviderConfig {
+        &self.config
+    }
+
     pub fn new(config: ProviderConfig, http: HttpClient) -> Self {
         Self { config, http }
     }

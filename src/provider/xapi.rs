@@ -42,6 +42,10 @@ pub struct XApi {
 }
 
 impl XApi {
+    pub fn config(&self) -> &ProviderConfig {
+        &self.config
+    }
+
     pub fn new(config: ProviderConfig, http: HttpClient) -> Self {
         Self {
             config,
