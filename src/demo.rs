@@ -69,6 +69,10 @@ pub struct DemoOptions {
     pub latency: Duration,
     /// Faults to inject; none by default.
     pub faults: Faults,
+    /// Make the picture sizes the app asks for in the background from the start, as a CDN has
+    /// them ready (`demo::images`). Off by default: tests start many servers and most never
+    /// ask for a picture.
+    pub prepare_pictures: bool,
 }
 
 /// A running demo server; it stops when dropped.
@@ -78,6 +82,8 @@ pub struct DemoServer {
     state: Arc<ServerState>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    /// The background pass of `prepare_pictures`.
+    preparing: Option<tokio::task::JoinHandle<usize>>,
 }
 
 impl DemoServer {
@@ -114,6 +120,27 @@ impl DemoServer {
         self.state.faults.faults()
     }
 
+    /// Picture answers made in the background or on request so far; each size of each picture
+    /// is made at most once.
+    pub fn pictures_made(&self) -> usize {
+        self.state.images.made()
+    }
+
+    /// How many picture sizes `prepare_pictures` makes, and how many of them are ready.
+    pub fn pictures_prepared(&self) -> (usize, usize) {
+        (self.state.images.prepared(), self.state.images.to_prepare())
+    }
+
+    /// Stops preparing pictures after the one being made and waits for that; returns how many
+    /// the pass made ready (0 without `prepare_pictures`).
+    pub async fn stop_preparing(&mut self) -> usize {
+        self.state.images.stop();
+        match self.preparing.take() {
+            Some(h) => h.await.unwrap_or(0),
+            None => 0,
+        }
+    }
+
     /// Timeline page requests received so far, including failed and stalled ones.
     pub fn page_requests(&self) -> usize {
         self.state.faults.page_requests()
@@ -122,6 +149,7 @@ impl DemoServer {
 
 impl Drop for DemoServer {
     fn drop(&mut self) {
+        self.state.images.stop();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -225,6 +253,18 @@ pub async fn start(options: DemoOptions) -> std::io::Result<DemoServer> {
         ))
         .with_state(state.clone());
 
+    let preparing = options.prepare_pictures.then(|| {
+        let st = state.clone();
+        // One blocking thread, so pages and the pictures asked for first are not held up.
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let n = st.images.prepare_all();
+            let ms = started.elapsed().as_millis();
+            tracing::info!(n, ms, "demo picture sizes prepared");
+            n
+        })
+    });
+
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -238,6 +278,7 @@ pub async fn start(options: DemoOptions) -> std::io::Result<DemoServer> {
         state,
         shutdown: Some(tx),
         task,
+        preparing,
     })
 }
 
