@@ -463,8 +463,28 @@ impl ImageLayer {
         badge(frame, badge_row, index, count, media, loading);
     }
 
+    /// Whether the header's (avatar, badge) pictures failed to load; the header then lays out
+    /// its text without them (`Msg::HeaderPicturesFailed`). A retry forgets the failure.
+    pub fn header_failed(&self, app: &App) -> (bool, bool) {
+        let Some(profile) = app.profile() else {
+            return (false, false);
+        };
+        let failed = |url: Option<String>| {
+            url.is_some_and(|u| {
+                matches!(
+                    self.header_slots.get(&header_key(&u)),
+                    Some(Slot::Failed(_))
+                )
+            })
+        };
+        let avatar = profile.avatar_url.as_deref().map(larger_avatar);
+        let badge = profile.affiliate.as_ref().and_then(|a| a.badge_url.clone());
+        (failed(avatar), failed(badge))
+    }
+
     /// Draws the header's avatar and badge where the header left room for them. Nothing until
-    /// they arrive, and nothing when they fail: the header's text says it all anyway.
+    /// they arrive (the room stays, so the text does not jump when they come); when they fail
+    /// the header gives the room to its text ([`Self::header_failed`]).
     pub fn render_header(&self, frame: &mut Frame, app: &App, pics: HeaderPictures) {
         if app.show_help() {
             return;

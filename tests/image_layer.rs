@@ -530,3 +530,59 @@ async fn the_layer_learns_picture_latency_from_finished_pictures() {
         "at least the server's delay: {learnt:?}"
     );
 }
+
+/// RELIABILITY-style failure of the header's pictures, end to end: with the demo's
+/// `hostile-images` switch the avatar answers 404 and the badge is an endless 25 MiB body. The
+/// layer reports both failed, and once the app is told (as `runtime::run` does before drawing)
+/// the header's text starts at the left edge instead of after a blank 6×3 box.
+#[tokio::test]
+async fn a_failed_avatar_gives_its_room_back_to_the_header_text() {
+    let faults =
+        xmedia::demo::faults::Faults::parse(&["hostile-images".to_string()]).expect("fault spec");
+    let (mut h, server) = harness_with_options(
+        ProviderKind::Xapi,
+        AppConfig {
+            header_pictures: true,
+            ..AppConfig::default()
+        },
+        DemoOptions {
+            faults,
+            ..DemoOptions::default()
+        },
+    )
+    .await;
+    h.app
+        .update(Msg::ProfileLoaded(demo_profile(&server).await));
+    h.draw();
+    let avatar = h
+        .drawn
+        .header
+        .avatar
+        .expect("room kept while the avatar loads");
+    let first_row = h.rect_text(Rect::new(0, 0, 140, 1));
+    assert!(
+        first_row.find("Aster").expect("name") >= usize::from(avatar.right()),
+        "{first_row}"
+    );
+    assert_eq!(h.layer.header_failed(&h.app), (false, false));
+    for _ in 0..50 {
+        if h.layer.header_failed(&h.app) == (true, true) {
+            break;
+        }
+        let ev = tokio::time::timeout(Duration::from_secs(20), h.layer.next_event())
+            .await
+            .expect("header pictures finish");
+        h.layer.on_event(ev, &h.app);
+        h.draw();
+    }
+    assert_eq!(h.layer.header_failed(&h.app), (true, true));
+    let (avatar, badge) = h.layer.header_failed(&h.app);
+    h.app.update(Msg::HeaderPicturesFailed { avatar, badge });
+    h.draw();
+    assert_eq!(h.drawn.header, Default::default(), "no room for pictures");
+    let first_row = h.rect_text(Rect::new(0, 0, 140, 1));
+    assert!(first_row.starts_with(" Aster"), "{first_row}");
+    // The label follows the handle with the usual two spaces, no badge gap.
+    let shown = first_row.trim_end();
+    assert!(shown.contains("@xmedia_demo   Northlight"), "{shown}");
+}
