@@ -788,11 +788,11 @@ async fn picture_sizes_are_prepared_at_start_once_each_with_unchanged_answers() 
     let early = picture(&last).await;
     assert_eq!((early.0, early.1.as_str()), (200, "image/jpeg"));
 
-    // The avatar in two sizes, then three posts in two: 8, besides the one asked for.
-    prepared_at_least(&s, 2 + 3 * 2 + 1).await;
+    // Avatar and badge in three sizes, then three posts in two, besides the one asked for.
+    prepared_at_least(&s, 2 * 3 + 3 * 2 + 1).await;
     assert_eq!(s.requests_served(), 1, "only the early request came in");
     let passed = s.stop_preparing().await;
-    assert!(passed >= 8, "{passed}");
+    assert!(passed >= 2 * 3 + 3 * 2, "{passed}");
     let made = s.pictures_made();
     assert_eq!(made, s.pictures_prepared().0, "each size made exactly once");
 
@@ -801,6 +801,10 @@ async fn picture_sizes_are_prepared_at_start_once_each_with_unchanged_answers() 
     let mut asked = first_post_urls(&base, 3);
     asked.push(avatar.to_string());
     asked.push(avatar.replace("_normal", "_200x200"));
+    let badge = user["data"]["affiliation"]["badge_url"]
+        .as_str()
+        .expect("badge");
+    asked.push(badge.to_string());
     asked.push(last);
 
     let cold = server().await;
@@ -818,7 +822,7 @@ async fn picture_sizes_are_prepared_at_start_once_each_with_unchanged_answers() 
         "every answer came from what was prepared"
     );
     // Three pictures in two sizes (the `format=jpg` spelling is the same answer as `small`),
-    // the avatar in two and the last picture: made on request there.
-    assert_eq!(cold.pictures_made(), 3 * 2 + 2 + 1);
+    // the avatar in two, the badge and the last picture: made on request there.
+    assert_eq!(cold.pictures_made(), 3 * 2 + 2 + 1 + 1);
     assert_eq!(cold.pictures_prepared().0, cold.pictures_made());
 }

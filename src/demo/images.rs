@@ -131,22 +131,21 @@ impl ImageStore {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// What the app asks for, most likely first: the profile picture at the sizes the X API
-    /// and the header use, then every post picture (photos, video and GIF posters) in timeline
+    /// What the app asks for, most likely first: the profile pictures (avatar and badge) at the
+    /// sizes the X API and the header use, then every post picture (photos, video and GIF posters) in timeline
     /// order (the manifest's), each at `small` (what the pane of a usual terminal gets) and
     /// `medium` (bigger panes). Not `large`, which only a pane over 1200 pixels wide asks for:
-    /// that is made on request. Badges and banners are fetched as stored or not shown.
+    /// that is made on request. The banner is not shown.
     fn preparable(&self) -> Vec<(String, Vec<Sizing>)> {
         let mut files: Vec<&String> = self.files.keys().collect();
         files.sort_by_key(|f| (self.order.get(*f).copied().unwrap_or(usize::MAX), *f));
         let mut out = Vec::new();
         for f in &files {
-            // The affiliate badge (a PNG among the profile images) is fetched as stored.
-            if f.starts_with("profile_images/") && !f.ends_with(".png") {
-                out.push((
-                    (*f).clone(),
-                    vec![Sizing::Crop(200, 200), Sizing::Crop(48, 48)],
-                ));
+            // `_200x200` (the header's avatar), `_bigger` (the affiliate badge's URL), `_normal`
+            // (the API's avatar URL): tiny, so all three for each.
+            if f.starts_with("profile_images/") {
+                let sizes = [200, 73, 48].map(|side| Sizing::Crop(side, side));
+                out.push(((*f).clone(), sizes.to_vec()));
             }
         }
         let post_sizes: Vec<Sizing> = ["small", "medium"].into_iter().filter_map(named).collect();
