@@ -40,7 +40,7 @@ use crate::ui::header::HeaderPictures;
 pub struct PrefetchDepth {
     /// Where the selection was and when it last changed.
     last_move: Option<(usize, Instant)>,
-    /// Smoothed time per tweet moved within a burst of moves; `None` while calm.
+    /// Time per tweet of the latest move within a burst of moves; `None` while calm.
     interval: Option<Duration>,
     /// Smoothed time a picture takes; `None` until one has been measured.
     latency: Option<Duration>,
@@ -107,12 +107,10 @@ impl PrefetchDepth {
             let keys = index.abs_diff(was);
             let keys = if keys > Self::KEYS_PER_FRAME { 1 } else { keys };
             let per_key = gap / u32::try_from(keys).unwrap_or(1);
-            self.interval = Some(match self.interval {
-                // A held key's first gap is the repeat delay (~250–600 ms), then the repeat
-                // rate: weighing the newest gap 3/4 reaches the repeat rate's depth in 2–3 keys.
-                Some(old) => (old + per_key * 3) / 4,
-                None => per_key,
-            });
+            // The latest gap, not an average: a held key's first gap is the repeat delay
+            // (~250–600 ms), and the depth should follow the repeat rate from the next key on.
+            // `burst_ahead` keeps the deepest, so a slower key does not shrink it.
+            self.interval = Some(per_key);
         }
         self.last_move = Some((index, now));
         self.update_burst();
@@ -133,7 +131,7 @@ impl PrefetchDepth {
         self.latency.unwrap_or(Self::ASSUMED_LATENCY)
     }
 
-    /// Smoothed time per selection change in the current burst; `None` while calm.
+    /// Time per tweet of the latest move in the current burst; `None` while calm.
     pub fn interval(&self) -> Option<Duration> {
         self.interval
     }
@@ -229,7 +227,14 @@ impl ImageLayer {
         let keys: Vec<ImageKey> = wanted.iter().map(|r| r.key.clone()).collect();
         if keys != self.wanted {
             self.slots.retain(|k, _| keys.contains(k));
-            tracing::debug!(cells = ?self.cells, first = ?keys.first(), count = keys.len(), "pictures wanted");
+            tracing::debug!(
+                cells = ?self.cells,
+                first = ?keys.first(),
+                count = keys.len(),
+                after_before = ?self.depth.after_before(now),
+                latency_ms = self.depth.latency().as_millis(),
+                "pictures wanted"
+            );
             self.wanted = keys;
             self.pipeline.want(wanted);
         }
