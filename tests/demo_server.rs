@@ -703,15 +703,6 @@ fn committed_assets_match_the_generator() {
     assert!(text.contains(PLACEHOLDER_ORIGIN));
 }
 
-async fn preparing_server() -> DemoServer {
-    demo::start(DemoOptions {
-        prepare_pictures: true,
-        ..DemoOptions::default()
-    })
-    .await
-    .expect("start demo server")
-}
-
 /// Waits until the server has `n` picture sizes ready (a liveness limit, not a speed one).
 async fn prepared_at_least(s: &DemoServer, n: usize) {
     for _ in 0..2400 {
