@@ -82,8 +82,8 @@ pub struct DemoServer {
     state: Arc<ServerState>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
-    /// The background pass of `prepare_pictures`.
-    preparing: Option<tokio::task::JoinHandle<usize>>,
+    /// The end of the background pass of `prepare_pictures`.
+    preparing: Option<tokio::sync::oneshot::Receiver<usize>>,
 }
 
 impl DemoServer {
@@ -210,6 +210,18 @@ fn read_pages(manifest: &Value, provider: &str) -> std::io::Result<Pages> {
     Ok(pages)
 }
 
+/// Lowers the calling thread's CPU priority to the least (nice 19) where a thread can have its
+/// own (Linux); elsewhere it runs at normal priority.
+fn lowest_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority only read their integer arguments; on Linux a thread id
+    // with PRIO_PROCESS changes that one thread.
+    unsafe {
+        let tid = libc::gettid();
+        let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+    }
+}
+
 /// Starts the demo server on 127.0.0.1.
 pub async fn start(options: DemoOptions) -> std::io::Result<DemoServer> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
@@ -253,17 +265,26 @@ pub async fn start(options: DemoOptions) -> std::io::Result<DemoServer> {
         ))
         .with_state(state.clone());
 
-    let preparing = options.prepare_pictures.then(|| {
+    let preparing = if options.prepare_pictures {
         let st = state.clone();
-        // One blocking thread, so pages and the pictures asked for first are not held up.
-        tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            let n = st.images.prepare_all();
-            let ms = started.elapsed().as_millis();
-            tracing::info!(n, ms, "demo picture sizes prepared");
-            n
-        })
-    });
+        let (done, finished) = tokio::sync::oneshot::channel();
+        // Its own thread at the lowest CPU priority: the pass only uses CPU nothing else wants,
+        // so it holds up neither the pages, nor the pictures asked for, nor the app's decoding
+        // in the same process or beside it.
+        std::thread::Builder::new()
+            .name("demo-prepare".into())
+            .spawn(move || {
+                lowest_priority();
+                let started = std::time::Instant::now();
+                let n = st.images.prepare_all();
+                let ms = started.elapsed().as_millis();
+                tracing::info!(n, ms, "demo picture sizes prepared");
+                let _ = done.send(n);
+            })?;
+        Some(finished)
+    } else {
+        None
+    };
 
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
