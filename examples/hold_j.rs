@@ -6,7 +6,7 @@
 //! cargo run --release --example hold_j                        # sixel, 300 ms, a key every 33 ms
 //! cargo run --release --example hold_j -- --graphics halfblocks --latency-ms 300 --interval-ms 33
 //! cargo run --release --example hold_j -- --encode-ahead 12 --settle-ms 30 --downloads 4
-//! cargo run --release --example hold_j -- --cold-server   # skip warming the demo's resizer
+//! cargo run --release --example hold_j -- --cold-server   # demo makes each size on request
 //! ```
 //!
 //! The demo server runs in-process with the `image-latency=MS` fault (every picture answer waits
@@ -18,7 +18,13 @@
 //! `--interval-ms` until the last tweet (loading further pages as the app asks).
 //!
 //! A selection counts as a hit when its picture was in the layer at the first frame drawn after
-//! the key; tweets without a previewable picture are not counted.
+//! the key; tweets without a previewable picture are not counted. The layer's prefetch depth
+//! (`PrefetchDepth`: how many tweets ahead it fetches, from the key rate and the picture latency
+//! it observed) is sampled after every key and summarised at the end.
+//!
+//! The demo server prepares its picture sizes at start (`DemoOptions::prepare_pictures`, as
+//! `xmedia --demo` does) and the hold starts once they are ready, so only the fault's latency
+//! and the app's own work are measured; `--cold-server` leaves the sizes to be made on request.
 
 use std::time::{Duration, Instant};
 
@@ -36,7 +42,7 @@ use xmedia::http::{HttpClient, HttpConfig};
 use xmedia::image_layer::ImageLayer;
 use xmedia::media::download::{DownloadConfig, Downloader};
 use xmedia::media::graphics::fixed_picker;
-use xmedia::media::pipeline::{ImagePipeline, ImageRequest, PipelineConfig};
+use xmedia::media::pipeline::{ImagePipeline, PipelineConfig};
 use xmedia::msg::Msg;
 use xmedia::provider::{AnyProvider, Provider};
 
@@ -181,68 +187,6 @@ impl Sim {
     }
 }
 
-/// The picture box (cells) of the first frame with tweets: the image area less its badge row.
-async fn warm_up_cells(sim: &mut Sim) -> ratatui::layout::Size {
-    let start = Instant::now();
-    loop {
-        sim.idle_until(tokio::time::Instant::now() + Duration::from_millis(20))
-            .await;
-        if let Some(a) = sim.last_area.filter(|_| !sim.app.tweets().is_empty()) {
-            return ratatui::layout::Size::new(a.width, a.height.saturating_sub(1));
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "no tweets");
-    }
-}
-
-/// Requests every picture of every demo page once, as the pipeline would ask for it.
-async fn warm_server(
-    sim: &Sim,
-    http: &HttpClient,
-    protocol: ProtocolType,
-    cells: ratatui::layout::Size,
-) -> usize {
-    let sizer = ImagePipeline::new(
-        Downloader::new(http.media_client().clone(), &DownloadConfig::default()),
-        fixed_picker(protocol, (10, 20)),
-        PipelineConfig::default(),
-    );
-    let mut urls = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = sim
-            .provider
-            .fetch_page(&sim.user, cursor.as_ref())
-            .await
-            .expect("a demo page");
-        for t in &page.tweets {
-            for (i, m) in xmedia::app::previewable_media(t).iter().enumerate() {
-                if let Some(url) = m.url.as_deref() {
-                    let req = ImageRequest::new(format!("{}/{i}", t.id), url, cells)
-                        .with_original(m.width, m.height);
-                    urls.push(sizer.fetch_url(&req));
-                }
-            }
-        }
-        match page.next_cursor {
-            Some(c) if !page.tweets.is_empty() => cursor = Some(c),
-            _ => break,
-        }
-    }
-    let client = http.media_client().clone();
-    let fetches = urls.iter().map(|u| {
-        let client = client.clone();
-        let u = u.clone();
-        tokio::spawn(async move {
-            let resp = client.get(&u).send().await.expect("a picture");
-            resp.bytes().await.expect("its bytes")
-        })
-    });
-    for f in futures::future::join_all(fetches).await {
-        f.expect("warm-up task");
-    }
-    urls.len()
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
@@ -254,6 +198,7 @@ async fn main() {
     let faults = Faults::parse(&[format!("image-latency={}", o.latency_ms)]).expect("fault spec");
     let server = demo::start(DemoOptions {
         faults,
+        prepare_pictures: !o.cold_server,
         ..DemoOptions::default()
     })
     .await
@@ -303,20 +248,26 @@ async fn main() {
     sim.update(Msg::Tick(chrono::Utc::now()));
     sim.update(Msg::Started);
 
-    // The demo server makes each picture size on first request (decode, resize, encode: tens of
-    // milliseconds of CPU on this same machine, which pbs.twimg.com does not cost the client).
-    // Ask it for every picture once, at the size the app will ask, so only the fault's latency
-    // and the app's own work are measured.
+    // The demo server makes its picture sizes in the background at start (decode, resize,
+    // encode: CPU on this same machine, which pbs.twimg.com does not cost the client). Wait for
+    // that, so only the fault's latency and the app's own work are measured.
     if !o.cold_server {
-        let cells = warm_up_cells(&mut sim).await;
         let started = Instant::now();
-        let n = warm_server(&sim, &http, o.protocol, cells).await;
-        println!(
-            "warmed the demo server's picture cache: {n} pictures for {}x{} cells in {:.1} s",
-            cells.width,
-            cells.height,
-            started.elapsed().as_secs_f64()
-        );
+        loop {
+            let (ready, total) = server.pictures_prepared();
+            if ready == total {
+                println!(
+                    "demo server prepared {total} picture sizes in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "still preparing"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     // The user reads the first tweet: its picture shows, the neighbours are fetched.
@@ -339,6 +290,7 @@ async fn main() {
     let mut counted = 0usize;
     let mut hits = 0usize;
     let mut misses = Vec::new();
+    let mut depths = Vec::new();
     let mut next = tokio::time::Instant::now();
     let held = Instant::now();
     loop {
@@ -351,6 +303,7 @@ async fn main() {
             sim.draw();
         }
         key_times.push(t.elapsed());
+        depths.push(sim.layer.depth().ahead(Instant::now()));
         if sim.app.selected() == before {
             // At the end of what is loaded: wait for a next page, or stop at the very end.
             if matches!(sim.app.pager(), PagerState::Exhausted) {
@@ -398,6 +351,20 @@ async fn main() {
         us(percentile(&key_times, 0.95)),
         us(percentile(&key_times, 0.99)),
         us(percentile(&key_times, 1.0)),
+    );
+    depths.sort_unstable();
+    let depth = sim.layer.depth();
+    println!(
+        "prefetch depth ahead over the keys: min {}, p50 {}, max {}; learnt picture latency \
+         {:.0} ms, key interval {}",
+        depths.first().copied().unwrap_or(0),
+        depths.get(depths.len() / 2).copied().unwrap_or(0),
+        depths.last().copied().unwrap_or(0),
+        depth.latency().as_secs_f64() * 1e3,
+        depth.interval().map_or("calm".to_string(), |d| format!(
+            "{:.1} ms",
+            d.as_secs_f64() * 1e3
+        )),
     );
     println!("demo server answered {} requests", server.requests_served());
 }

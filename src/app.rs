@@ -121,6 +121,8 @@ pub struct App {
     media_index: usize,
     /// The picture on show failed to load (told by the runtime's image layer).
     picture_failed: bool,
+    /// The header's (avatar, badge) pictures failed to load (told by the image layer).
+    header_failed: (bool, bool),
     /// Tweets whose possibly-sensitive media the user chose to see (`s`), by id.
     revealed: std::collections::HashSet<String>,
     dirty: bool,
@@ -144,6 +146,7 @@ impl App {
             now: DateTime::UNIX_EPOCH,
             media_index: 0,
             picture_failed: false,
+            header_failed: (false, false),
             revealed: std::collections::HashSet::new(),
             dirty: true,
             quit: false,
@@ -212,6 +215,10 @@ impl App {
     }
     pub fn picture_failed(&self) -> bool {
         self.picture_failed
+    }
+    /// Whether the header's (avatar, badge) pictures failed to load.
+    pub fn header_pictures_failed(&self) -> (bool, bool) {
+        self.header_failed
     }
     pub fn show_help(&self) -> bool {
         self.show_help
@@ -309,6 +316,12 @@ impl App {
             }
             Msg::PictureFailed(failed) => {
                 self.picture_failed = failed;
+                Vec::new()
+            }
+            Msg::HeaderPicturesFailed { avatar, badge } => {
+                // The header's layout changes.
+                self.dirty |= self.header_failed != (avatar, badge);
+                self.header_failed = (avatar, badge);
                 Vec::new()
             }
             Msg::CopyFailed(why) => {

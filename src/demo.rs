@@ -69,6 +69,10 @@ pub struct DemoOptions {
     pub latency: Duration,
     /// Faults to inject; none by default.
     pub faults: Faults,
+    /// Make the picture sizes the app asks for in the background from the start, as a CDN has
+    /// them ready (`demo::images`). Off by default: tests start many servers and most never
+    /// ask for a picture.
+    pub prepare_pictures: bool,
 }
 
 /// A running demo server; it stops when dropped.
@@ -78,6 +82,8 @@ pub struct DemoServer {
     state: Arc<ServerState>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    /// The end of the background pass of `prepare_pictures`.
+    preparing: Option<tokio::sync::oneshot::Receiver<usize>>,
 }
 
 impl DemoServer {
@@ -114,6 +120,27 @@ impl DemoServer {
         self.state.faults.faults()
     }
 
+    /// Picture answers made in the background or on request so far; each size of each picture
+    /// is made at most once.
+    pub fn pictures_made(&self) -> usize {
+        self.state.images.made()
+    }
+
+    /// How many picture sizes `prepare_pictures` makes, and how many of them are ready.
+    pub fn pictures_prepared(&self) -> (usize, usize) {
+        (self.state.images.prepared(), self.state.images.to_prepare())
+    }
+
+    /// Stops preparing pictures after the one being made and waits for that; returns how many
+    /// the pass made ready (0 without `prepare_pictures`).
+    pub async fn stop_preparing(&mut self) -> usize {
+        self.state.images.stop();
+        match self.preparing.take() {
+            Some(h) => h.await.unwrap_or(0),
+            None => 0,
+        }
+    }
+
     /// Timeline page requests received so far, including failed and stalled ones.
     pub fn page_requests(&self) -> usize {
         self.state.faults.page_requests()
@@ -122,6 +149,7 @@ impl DemoServer {
 
 impl Drop for DemoServer {
     fn drop(&mut self) {
+        self.state.images.stop();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -182,6 +210,18 @@ fn read_pages(manifest: &Value, provider: &str) -> std::io::Result<Pages> {
     Ok(pages)
 }
 
+/// Lowers the calling thread's CPU priority to the least (nice 19) where a thread can have its
+/// own (Linux); elsewhere it runs at normal priority.
+fn lowest_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority only read their integer arguments; on Linux a thread id
+    // with PRIO_PROCESS changes that one thread.
+    unsafe {
+        let tid = libc::gettid();
+        let _ = libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+    }
+}
+
 /// Starts the demo server on 127.0.0.1.
 pub async fn start(options: DemoOptions) -> std::io::Result<DemoServer> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
@@ -225,6 +265,27 @@ pub async fn start(options: DemoOptions) -> std::io::Result<DemoServer> {
         ))
         .with_state(state.clone());
 
+    let preparing = if options.prepare_pictures {
+        let st = state.clone();
+        let (done, finished) = tokio::sync::oneshot::channel();
+        // Its own thread at the lowest CPU priority: the pass only uses CPU nothing else wants,
+        // so it holds up neither the pages, nor the pictures asked for, nor the app's decoding
+        // in the same process or beside it.
+        std::thread::Builder::new()
+            .name("demo-prepare".into())
+            .spawn(move || {
+                lowest_priority();
+                let started = std::time::Instant::now();
+                let n = st.images.prepare_all();
+                let ms = started.elapsed().as_millis();
+                tracing::info!(n, ms, "demo picture sizes prepared");
+                let _ = done.send(n);
+            })?;
+        Some(finished)
+    } else {
+        None
+    };
+
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -238,6 +299,7 @@ pub async fn start(options: DemoOptions) -> std::io::Result<DemoServer> {
         state,
         shutdown: Some(tx),
         task,
+        preparing,
     })
 }
 

@@ -8,6 +8,7 @@
 //! come back through [`ImageLayer::next_event`] and are drawn by [`ImageLayer::render`].
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use ratatui::Frame;
 use ratatui::layout::{Rect, Size};
@@ -24,12 +25,150 @@ use crate::ui::Drawn;
 use crate::ui::format::duration_ms;
 use crate::ui::header::HeaderPictures;
 
-/// Tweets after / before the selection whose first picture is fetched ahead. A held key moves
-/// the selection every ~33 ms, so the depth must cover download latency: (settle + latency +
-/// decode) / key interval ≈ 12 for 300 ms pictures (`examples/hold_j.rs`, docs/PERFORMANCE.md:
-/// 3 ahead gave 3 % of selections their picture at once, 12 ahead with 16 downloads 97–100 %).
-const AHEAD: usize = 12;
-const BEHIND: usize = 2;
+/// How many neighbours' first pictures are fetched ahead of the selection (in the direction it
+/// last moved) and behind it, following what is observed: how fast the selection moves and how
+/// long a picture takes. Pure: time comes in as arguments, so tests drive it with made-up
+/// instants.
+///
+/// A held key moves the selection every ~33 ms; a picture is on screen at once only if its work
+/// (settle wait, download, decode, encode) started at least that long before the selection
+/// reaches it, so ahead ≈ ⌈latency / interval⌉ + [`PrefetchDepth::MARGIN`], within
+/// [`PrefetchDepth::MIN_AHEAD`]..=[`PrefetchDepth::MAX_AHEAD`]. A user reading (no move for a
+/// while, or moves slower than pictures arrive) gets the minimum, so no bandwidth goes to
+/// tweets that will not be looked at soon. Measured in docs/PERFORMANCE.md, 3(c).
+#[derive(Debug, Clone)]
+pub struct PrefetchDepth {
+    /// Where the selection was and when it last changed.
+    last_move: Option<(usize, Instant)>,
+    /// Time per tweet of the latest move within a burst of moves; `None` while calm.
+    interval: Option<Duration>,
+    /// Smoothed time a picture takes; `None` until one has been measured.
+    latency: Option<Duration>,
+    /// The selection last moved towards later tweets (`j`), or earlier ones (`k`).
+    forward: bool,
+    /// The deepest the current burst has needed. Within a burst the depth only grows: shrinking
+    /// by one on a slightly slower key would cancel the farthest download, and the next key
+    /// would start it again.
+    burst_ahead: usize,
+}
+
+impl Default for PrefetchDepth {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PrefetchDepth {
+    /// Fewest tweets fetched ahead (also the depth while the user reads).
+    pub const MIN_AHEAD: usize = 3;
+    /// Most tweets fetched ahead, however fast the keys and slow the pictures.
+    pub const MAX_AHEAD: usize = 24;
+    /// Tweets fetched the other way.
+    pub const BEHIND: usize = 2;
+    /// Extra tweets ahead, for keys that come a little faster than the average and pictures
+    /// that take a little longer.
+    pub const MARGIN: usize = 2;
+    /// No selection change for this long ends a burst: the user is reading.
+    pub const CALM_AFTER: Duration = Duration::from_secs(1);
+    /// What a picture is assumed to take until one has been measured (a far CDN plus decode).
+    pub const ASSUMED_LATENCY: Duration = Duration::from_millis(300);
+    /// A move of up to this many tweets between two frames counts as that many keys (the
+    /// runtime draws once per wake, so a busy frame can take two or three presses); a longer
+    /// jump (page, `G`) counts as one.
+    const KEYS_PER_FRAME: usize = 4;
+
+    pub fn new() -> Self {
+        Self {
+            last_move: None,
+            interval: None,
+            latency: None,
+            forward: true,
+            burst_ahead: Self::MIN_AHEAD,
+        }
+    }
+
+    /// Records where the selection is at `now`; a change is a move (its direction and the time
+    /// since the last one are learnt).
+    pub fn selected(&mut self, index: usize, now: Instant) {
+        let Some((was, at)) = self.last_move else {
+            self.last_move = Some((index, now));
+            return;
+        };
+        if index == was {
+            return;
+        }
+        self.forward = index > was;
+        let gap = now.saturating_duration_since(at);
+        if gap >= Self::CALM_AFTER {
+            // The first move after reading starts a new burst; its rate is still unknown.
+            self.interval = None;
+            self.burst_ahead = Self::MIN_AHEAD;
+        } else {
+            let keys = index.abs_diff(was);
+            let keys = if keys > Self::KEYS_PER_FRAME { 1 } else { keys };
+            let per_key = gap / u32::try_from(keys).unwrap_or(1);
+            // The latest gap, not an average: a held key's first gap is the repeat delay
+            // (~250–600 ms), and the depth should follow the repeat rate from the next key on.
+            // `burst_ahead` keeps the deepest, so a slower key does not shrink it.
+            self.interval = Some(per_key);
+        }
+        self.last_move = Some((index, now));
+        self.update_burst();
+    }
+
+    /// Records how long a picture took (`ImageEvent::Ready::took`).
+    pub fn picture_took(&mut self, took: Duration) {
+        self.latency = Some(match self.latency {
+            // Three parts old, one part new: one slow answer does not triple the depth.
+            Some(old) => (old * 3 + took) / 4,
+            None => took,
+        });
+        self.update_burst();
+    }
+
+    /// Smoothed picture latency (the assumed one until a picture was measured).
+    pub fn latency(&self) -> Duration {
+        self.latency.unwrap_or(Self::ASSUMED_LATENCY)
+    }
+
+    /// Time per tweet of the latest move in the current burst; `None` while calm.
+    pub fn interval(&self) -> Option<Duration> {
+        self.interval
+    }
+
+    fn update_burst(&mut self) {
+        let Some(interval) = self.interval else {
+            return;
+        };
+        let interval = interval.max(Duration::from_millis(1));
+        let steps = self.latency().as_nanos().div_ceil(interval.as_nanos());
+        let want = usize::try_from(steps)
+            .unwrap_or(usize::MAX)
+            .saturating_add(Self::MARGIN)
+            .clamp(Self::MIN_AHEAD, Self::MAX_AHEAD);
+        self.burst_ahead = self.burst_ahead.max(want);
+    }
+
+    /// Tweets to fetch ahead in the direction of travel at `now`.
+    pub fn ahead(&self, now: Instant) -> usize {
+        match (self.interval, self.last_move) {
+            (Some(_), Some((_, at))) if now.saturating_duration_since(at) < Self::CALM_AFTER => {
+                self.burst_ahead
+            }
+            _ => Self::MIN_AHEAD,
+        }
+    }
+
+    /// (tweets after the selection, tweets before it) to fetch at `now`.
+    pub fn after_before(&self, now: Instant) -> (usize, usize) {
+        let ahead = self.ahead(now);
+        if self.forward {
+            (ahead, Self::BEHIND)
+        } else {
+            (Self::BEHIND, ahead)
+        }
+    }
+}
 
 enum Slot {
     Ready { protocol: Protocol, cells: Size },
@@ -44,6 +183,7 @@ pub struct ImageLayer {
     /// What was last asked for, to skip asking again when nothing changed.
     wanted: Vec<ImageKey>,
     cells: Option<Size>,
+    depth: PrefetchDepth,
 }
 
 fn key(tweet: &Tweet, index: usize) -> ImageKey {
@@ -65,13 +205,21 @@ impl ImageLayer {
             header_slots: HashMap::new(),
             wanted: Vec::new(),
             cells: None,
+            depth: PrefetchDepth::new(),
         }
     }
 
-    /// Declares what the screen wants after a draw: the preview's pictures for the area the
-    /// preview left (`drawn.image_area`), and the header's avatar and badge while missing.
+    /// [`Self::sync_at`] now, by the clock.
     pub fn sync(&mut self, app: &App, drawn: &Drawn) {
-        let mut wanted = self.preview_requests(app, drawn.image_area);
+        self.sync_at(app, drawn, Instant::now());
+    }
+
+    /// Declares what the screen wants after a draw at `now`: the preview's pictures for the
+    /// area the preview left (`drawn.image_area`), and the header's avatar and badge while
+    /// missing. How many neighbours are fetched follows [`PrefetchDepth`].
+    pub fn sync_at(&mut self, app: &App, drawn: &Drawn, now: Instant) {
+        self.depth.selected(app.selected(), now);
+        let mut wanted = self.preview_requests(app, drawn.image_area, now);
         // Right after the shown picture: both are tiny and on screen the whole time.
         let header = self.header_requests(app, drawn.header);
         let at = wanted.len().min(1);
@@ -79,14 +227,26 @@ impl ImageLayer {
         let keys: Vec<ImageKey> = wanted.iter().map(|r| r.key.clone()).collect();
         if keys != self.wanted {
             self.slots.retain(|k, _| keys.contains(k));
-            tracing::debug!(cells = ?self.cells, first = ?keys.first(), count = keys.len(), "pictures wanted");
+            tracing::debug!(
+                cells = ?self.cells,
+                first = ?keys.first(),
+                count = keys.len(),
+                after_before = ?self.depth.after_before(now),
+                latency_ms = self.depth.latency().as_millis(),
+                "pictures wanted"
+            );
             self.wanted = keys;
             self.pipeline.want(wanted);
         }
     }
 
     /// The selected tweet's pictures (the shown one first), then the neighbours' first ones.
-    fn preview_requests(&mut self, app: &App, area: Option<Rect>) -> Vec<ImageRequest> {
+    fn preview_requests(
+        &mut self,
+        app: &App,
+        area: Option<Rect>,
+        now: Instant,
+    ) -> Vec<ImageRequest> {
         let Some(area) = area.filter(|a| a.width > 0 && a.height > 0) else {
             return Vec::new();
         };
@@ -110,9 +270,15 @@ impl ImageLayer {
             let order = std::iter::once(shown).chain((0..media.len()).filter(|i| *i != shown));
             wanted.extend(order.filter_map(|i| request(tweet, i, media[i], cells)));
         }
-        let around = (1..=AHEAD)
-            .filter_map(|d| tweets.get(sel + d))
-            .chain((1..=BEHIND).filter_map(|d| sel.checked_sub(d).and_then(|i| tweets.get(i))));
+        // The direction of travel first: those are the next to be selected.
+        let (after, before) = self.depth.after_before(now);
+        let later = (1..=after).filter_map(|d| tweets.get(sel + d));
+        let earlier = (1..=before).filter_map(|d| sel.checked_sub(d).and_then(|i| tweets.get(i)));
+        let around: Vec<&Tweet> = if after >= before {
+            later.chain(earlier).collect()
+        } else {
+            earlier.chain(later).collect()
+        };
         for t in around {
             if let Some(m) = previewable_media(t).first() {
                 wanted.extend(request(t, 0, m, cells));
@@ -154,6 +320,16 @@ impl ImageLayer {
         self.pipeline.next_event().await
     }
 
+    /// The prefetch depth the layer works with (what it learnt so far).
+    pub fn depth(&self) -> &PrefetchDepth {
+        &self.depth
+    }
+
+    /// The keys last asked of the pipeline, most wanted first.
+    pub fn wanted(&self) -> &[ImageKey] {
+        &self.wanted
+    }
+
     /// Records a finished picture; returns whether the screen shows it (so a redraw is due).
     pub fn on_event(&mut self, event: ImageEvent, app: &App) -> bool {
         if event.key().0.starts_with(HEADER_KEY_PREFIX) {
@@ -171,6 +347,13 @@ impl ImageLayer {
             };
             self.header_slots.insert(key, slot);
             return true;
+        }
+        // Only preview pictures teach the depth: header pictures are tiny and fetched once.
+        if let ImageEvent::Ready {
+            took: Some(took), ..
+        } = &event
+        {
+            self.depth.picture_took(*took);
         }
         let shown = self.shown_key(app);
         let is_shown = shown.as_ref() == Some(event.key());
@@ -289,8 +472,28 @@ impl ImageLayer {
         badge(frame, badge_row, index, count, media, loading);
     }
 
+    /// Whether the header's (avatar, badge) pictures failed to load; the header then lays out
+    /// its text without them (`Msg::HeaderPicturesFailed`). A retry forgets the failure.
+    pub fn header_failed(&self, app: &App) -> (bool, bool) {
+        let Some(profile) = app.profile() else {
+            return (false, false);
+        };
+        let failed = |url: Option<String>| {
+            url.is_some_and(|u| {
+                matches!(
+                    self.header_slots.get(&header_key(&u)),
+                    Some(Slot::Failed(_))
+                )
+            })
+        };
+        let avatar = profile.avatar_url.as_deref().map(larger_avatar);
+        let badge = profile.affiliate.as_ref().and_then(|a| a.badge_url.clone());
+        (failed(avatar), failed(badge))
+    }
+
     /// Draws the header's avatar and badge where the header left room for them. Nothing until
-    /// they arrive, and nothing when they fail: the header's text says it all anyway.
+    /// they arrive (the room stays, so the text does not jump when they come); when they fail
+    /// the header gives the room to its text ([`Self::header_failed`]).
     pub fn render_header(&self, frame: &mut Frame, app: &App, pics: HeaderPictures) {
         if app.show_help() {
             return;

@@ -83,6 +83,7 @@ async fn demo_server(args: xmedia::cli::DemoServerArgs) -> i32 {
         port: args.port,
         latency: std::time::Duration::ZERO,
         faults,
+        prepare_pictures: true,
     };
     let server = match xmedia::demo::start(opts).await {
         Ok(s) => s,

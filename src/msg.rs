@@ -39,6 +39,12 @@ pub enum Msg {
     /// Whether the picture on show failed to load (sent when that changes), which makes `r` try
     /// the picture again instead of reloading the list.
     PictureFailed(bool),
+    /// Whether the header's avatar and affiliate badge pictures failed to load (sent when that
+    /// changes): the header then gives their room back to its text.
+    HeaderPicturesFailed {
+        avatar: bool,
+        badge: bool,
+    },
     /// A `CopyToClipboard` effect failed.
     CopyFailed(String),
     /// The delay asked for by `Effect::ScheduleRetry { req, .. }` has passed.

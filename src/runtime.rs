@@ -88,6 +88,10 @@ where
             if failed != app.picture_failed() {
                 app.update(Msg::PictureFailed(failed));
             }
+            let (avatar, badge) = layer.header_failed(app);
+            if (avatar, badge) != app.header_pictures_failed() {
+                app.update(Msg::HeaderPicturesFailed { avatar, badge });
+            }
         }
         if app.take_dirty() || std::mem::take(&mut picture_changed) {
             let now = Utc::now();

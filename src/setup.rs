@@ -159,6 +159,7 @@ async fn open_demo(
         port: 0,
         latency: std::time::Duration::ZERO,
         faults,
+        prepare_pictures: true,
     })
     .await
     .map_err(|e| SetupError::Demo(e.to_string()))?;

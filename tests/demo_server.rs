@@ -603,6 +603,7 @@ async fn latency_option_and_request_counter_work() {
         port: 0,
         latency: Duration::from_millis(30),
         faults: Default::default(),
+        prepare_pictures: false,
     })
     .await
     .expect("start");
@@ -700,4 +701,119 @@ fn committed_assets_match_the_generator() {
     )
     .expect("utf-8");
     assert!(text.contains(PLACEHOLDER_ORIGIN));
+}
+
+/// Waits until the server has `n` picture sizes ready (a liveness limit, not a speed one).
+async fn prepared_at_least(s: &DemoServer, n: usize) {
+    for _ in 0..2400 {
+        if s.pictures_prepared().0 >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "{n} pictures not prepared after 2 minutes: {:?}",
+        s.pictures_prepared()
+    );
+}
+
+/// Post pictures as the app asks for them (`small` in both spellings, `medium`) for the first
+/// `n` pictures of the timeline.
+fn first_post_urls(base: &str, n: usize) -> Vec<String> {
+    let m = manifest();
+    let posts: Vec<&str> = m["images"]
+        .as_array()
+        .expect("images")
+        .iter()
+        .filter_map(|i| i["path"].as_str())
+        .filter(|p| p.starts_with("media/") || p.contains("_video_thumb/"))
+        .collect();
+    assert!(posts.len() > n, "{posts:?}");
+    let mut urls = Vec::new();
+    for p in &posts[..n] {
+        // pbs's other spelling of `small`.
+        let stem = p.trim_end_matches(".jpg");
+        urls.push(format!("{base}/{stem}?format=jpg&name=small"));
+        for name in ["small", "medium"] {
+            urls.push(format!("{base}/{p}?name={name}"));
+        }
+    }
+    urls
+}
+
+/// `xmedia --demo` starts its server with `prepare_pictures`: the sizes the app asks for are
+/// made in the background from the start, in timeline order, as a CDN has them ready, without
+/// anyone asking. Answers are byte for byte what a server making them on request gives, and
+/// each size is made once, also when a request for it comes before the pass gets to it.
+#[tokio::test]
+async fn picture_sizes_are_prepared_at_start_once_each_with_unchanged_answers() {
+    let mut s = demo::start(DemoOptions {
+        prepare_pictures: true,
+        ..DemoOptions::default()
+    })
+    .await
+    .expect("start demo server");
+    let base = s.base_url();
+    let (ready, total) = s.pictures_prepared();
+    let photos = manifest()["images"]
+        .as_array()
+        .expect("images")
+        .iter()
+        .filter(|i| i["path"].as_str().is_some_and(|p| p.starts_with("media/")))
+        .count();
+    assert!(
+        total >= 2 * photos,
+        "small and medium of {photos} photos: {total}"
+    );
+    assert!(ready < total, "nothing is made before the server starts");
+
+    // The timeline's last picture at `medium`, the last size of the pass, asked for at once.
+    let last = manifest()["images"]
+        .as_array()
+        .expect("images")
+        .iter()
+        .filter_map(|i| i["path"].as_str())
+        .rfind(|p| p.starts_with("media/"))
+        .map(|p| format!("{base}/{p}?name=medium"))
+        .expect("a photo");
+    let early = picture(&last).await;
+    assert_eq!((early.0, early.1.as_str()), (200, "image/jpeg"));
+
+    // Avatar and badge in three sizes, then three posts in two, besides the one asked for.
+    prepared_at_least(&s, 2 * 3 + 3 * 2 + 1).await;
+    assert_eq!(s.requests_served(), 1, "only the early request came in");
+    let passed = s.stop_preparing().await;
+    assert!(passed >= 2 * 3 + 3 * 2, "{passed}");
+    let made = s.pictures_made();
+    assert_eq!(made, s.pictures_prepared().0, "each size made exactly once");
+
+    let (_, user, _) = get_json(&format!("{base}/2/users/by/username/{DEMO_HANDLE}"), true).await;
+    let avatar = user["data"]["profile_image_url"].as_str().expect("avatar");
+    let mut asked = first_post_urls(&base, 3);
+    asked.push(avatar.to_string());
+    asked.push(avatar.replace("_normal", "_200x200"));
+    let badge = user["data"]["affiliation"]["badge_url"]
+        .as_str()
+        .expect("badge");
+    asked.push(badge.to_string());
+    asked.push(last);
+
+    let cold = server().await;
+    let cold_base = cold.base_url();
+    for url in &asked {
+        let warm = picture(url).await;
+        let made = picture(&url.replace(&base, &cold_base)).await;
+        assert_eq!(warm.0, 200, "{url}");
+        assert_eq!((warm.0, &warm.1), (made.0, &made.1), "{url}");
+        assert!(warm.2 == made.2, "same bytes for {url}");
+    }
+    assert_eq!(
+        s.pictures_made(),
+        made,
+        "every answer came from what was prepared"
+    );
+    // Three pictures in two sizes (the `format=jpg` spelling is the same answer as `small`),
+    // the avatar in two, the badge and the last picture: made on request there.
+    assert_eq!(cold.pictures_made(), 3 * 2 + 2 + 1 + 1);
+    assert_eq!(cold.pictures_prepared().0, cold.pictures_made());
 }

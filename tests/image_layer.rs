@@ -2,7 +2,7 @@
 //! HTTP, pictures downloaded from the demo server, decoded and encoded as half-blocks, drawn with
 //! the rest of the screen on ratatui's `TestBackend`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -13,7 +13,7 @@ use xmedia::app::{App, AppConfig};
 use xmedia::demo::{self, DemoOptions};
 use xmedia::domain::ProviderKind;
 use xmedia::http::{HttpClient, HttpConfig};
-use xmedia::image_layer::ImageLayer;
+use xmedia::image_layer::{ImageLayer, PrefetchDepth};
 use xmedia::media::download::Downloader;
 use xmedia::media::graphics::fixed_picker;
 use xmedia::media::pipeline::{ImagePipeline, PipelineConfig};
@@ -30,6 +30,11 @@ struct Harness {
 
 impl Harness {
     fn draw(&mut self) {
+        self.draw_at(Instant::now());
+    }
+
+    /// Draws and syncs as if the clock read `at` (the layer learns the key rate from it).
+    fn draw_at(&mut self, at: Instant) {
         let now = chrono::Utc::now();
         let (app, layer) = (&self.app, &self.layer);
         let mut drawn = xmedia::ui::Drawn::default();
@@ -44,7 +49,7 @@ impl Harness {
             .expect("draw");
         self.image_area = drawn.image_area;
         self.drawn = drawn;
-        self.layer.sync(&self.app, &drawn);
+        self.layer.sync_at(&self.app, &drawn, at);
     }
 
     /// Waits for pictures until the shown one is on screen (a liveness limit, not a speed one).
@@ -84,11 +89,33 @@ impl Harness {
     }
 
     fn key(&mut self, c: char) {
+        self.key_at(c, Instant::now());
+    }
+
+    fn key_at(&mut self, c: char, at: Instant) {
         self.app.update(Msg::Key(KeyEvent::new(
             KeyCode::Char(c),
             KeyModifiers::NONE,
         )));
-        self.draw();
+        self.draw_at(at);
+    }
+
+    /// The neighbours whose first picture the layer asks for, as offsets from the selection
+    /// (+3 = the third tweet after it).
+    fn prefetched_offsets(&self) -> Vec<isize> {
+        let tweets = self.app.tweets();
+        let sel = self.app.selected() as isize;
+        let mut out: Vec<isize> = self
+            .layer
+            .wanted()
+            .iter()
+            .filter_map(|k| k.0.strip_suffix("/0"))
+            .filter_map(|id| tweets.iter().position(|t| t.id.as_str() == id))
+            .map(|i| i as isize - sel)
+            .filter(|d| *d != 0)
+            .collect();
+        out.sort();
+        out
     }
 }
 
@@ -112,9 +139,15 @@ async fn demo_profile(server: &demo::DemoServer) -> xmedia::domain::Profile {
 }
 
 async fn harness_with_config(kind: ProviderKind, config: AppConfig) -> (Harness, demo::DemoServer) {
-    let server = demo::start(DemoOptions::default())
-        .await
-        .expect("demo server");
+    harness_with_options(kind, config, DemoOptions::default()).await
+}
+
+async fn harness_with_options(
+    kind: ProviderKind,
+    config: AppConfig,
+    options: DemoOptions,
+) -> (Harness, demo::DemoServer) {
+    let server = demo::start(options).await.expect("demo server");
     let http = HttpClient::new(&HttpConfig::default());
     let provider = AnyProvider::new(server.provider_config(kind).expect("config"), http.clone());
     let user = match kind {
@@ -299,4 +332,263 @@ async fn header_stays_text_only_without_real_graphics() {
     assert_eq!(h.drawn.header, Default::default());
     let first_row = h.rect_text(Rect::new(0, 0, 140, 1));
     assert!(first_row.starts_with(" Aster"), "{first_row}");
+}
+
+const KEY_REPEAT: Duration = Duration::from_millis(33);
+
+/// Moves the selection from `from` one tweet at a time (`down` = `j`) every `gap`, starting at
+/// `t`; returns the time of the last move.
+fn hold(
+    depth: &mut PrefetchDepth,
+    from: usize,
+    moves: usize,
+    down: bool,
+    gap: Duration,
+    t: Instant,
+) -> Instant {
+    let mut now = t;
+    depth.selected(from, now);
+    let mut at = from;
+    for _ in 0..moves {
+        now += gap;
+        at = if down { at + 1 } else { at - 1 };
+        depth.selected(at, now);
+    }
+    now
+}
+
+#[test]
+fn fast_keys_with_slow_pictures_raise_the_prefetch_depth() {
+    let t0 = Instant::now();
+    let mut slow = PrefetchDepth::new();
+    let mut fast = PrefetchDepth::new();
+    for _ in 0..8 {
+        slow.picture_took(Duration::from_millis(400));
+        fast.picture_took(Duration::from_millis(40));
+    }
+    let reading = slow.ahead(t0);
+    let end = hold(&mut slow, 0, 20, true, KEY_REPEAT, t0);
+    hold(&mut fast, 0, 20, true, KEY_REPEAT, t0);
+    let deep = slow.ahead(end);
+    // 400 ms pictures, a tweet every 33 ms: 13 tweets go by while one picture is made.
+    assert!(deep >= 13, "deep enough to hide 400 ms pictures: {deep}");
+    assert!(deep > reading, "{deep} > {reading} before the keys");
+    assert!(
+        deep > fast.ahead(end),
+        "slower pictures need more ahead: {deep} vs {}",
+        fast.ahead(end)
+    );
+    // The same keys with pictures that take 3× longer go deeper still (until the bound).
+    let mut slower = PrefetchDepth::new();
+    slower.picture_took(Duration::from_millis(1200));
+    hold(&mut slower, 0, 20, true, KEY_REPEAT, t0);
+    assert!(slower.ahead(end) > deep);
+}
+
+#[test]
+fn slow_navigation_keeps_the_prefetch_depth_small() {
+    let t0 = Instant::now();
+    let mut depth = PrefetchDepth::new();
+    for _ in 0..8 {
+        depth.picture_took(Duration::from_millis(400));
+    }
+    // Reading: a tweet every 2 s.
+    let end = hold(&mut depth, 0, 10, true, Duration::from_secs(2), t0);
+    assert_eq!(depth.ahead(end), PrefetchDepth::MIN_AHEAD);
+    assert_eq!(depth.interval(), None, "each gap ends a burst");
+    // Stepping slower than a picture takes: the next picture is ready before the next key.
+    let end = hold(&mut depth, 10, 10, true, Duration::from_millis(500), end);
+    assert_eq!(depth.ahead(end), PrefetchDepth::MIN_AHEAD);
+}
+
+#[test]
+fn the_prefetch_depth_falls_back_once_the_keys_stop() {
+    let t0 = Instant::now();
+    let mut depth = PrefetchDepth::new();
+    depth.picture_took(Duration::from_millis(400));
+    let end = hold(&mut depth, 0, 20, true, KEY_REPEAT, t0);
+    assert!(depth.ahead(end) > PrefetchDepth::MIN_AHEAD);
+    let halfway = end + PrefetchDepth::CALM_AFTER / 2;
+    assert_eq!(
+        depth.ahead(halfway),
+        depth.ahead(end),
+        "a pause is not yet reading"
+    );
+    // One slower key within the burst does not shrink it (that would cancel the farthest
+    // download, and the next fast key would start it again).
+    let deep = depth.ahead(end);
+    depth.selected(21, halfway);
+    assert_eq!(depth.ahead(halfway), deep);
+    let end = halfway;
+    assert_eq!(
+        depth.ahead(end + PrefetchDepth::CALM_AFTER),
+        PrefetchDepth::MIN_AHEAD
+    );
+}
+
+#[test]
+fn the_prefetch_depth_stays_within_its_bounds() {
+    let t0 = Instant::now();
+    // Keys as fast as they come and pictures that never seem to arrive.
+    let mut depth = PrefetchDepth::new();
+    depth.picture_took(Duration::from_secs(30));
+    let end = hold(&mut depth, 0, 500, true, Duration::from_micros(100), t0);
+    assert_eq!(depth.ahead(end), PrefetchDepth::MAX_AHEAD);
+    // Same-instant moves (several keys in one frame) do not divide by zero.
+    let end = hold(&mut depth, 500, 50, true, Duration::ZERO, end);
+    assert_eq!(depth.ahead(end), PrefetchDepth::MAX_AHEAD);
+    // Pictures from a cache next door with fast keys: never fewer than the minimum.
+    let mut quick = PrefetchDepth::new();
+    quick.picture_took(Duration::ZERO);
+    let end = hold(&mut quick, 0, 50, true, KEY_REPEAT, t0);
+    assert_eq!(quick.ahead(end), PrefetchDepth::MIN_AHEAD);
+}
+
+#[test]
+fn the_prefetch_depth_follows_the_direction_of_travel() {
+    let t0 = Instant::now();
+    let mut depth = PrefetchDepth::new();
+    depth.picture_took(Duration::from_millis(400));
+    let end = hold(&mut depth, 100, 20, false, KEY_REPEAT, t0);
+    let (after, before) = depth.after_before(end);
+    assert_eq!(after, PrefetchDepth::BEHIND);
+    assert!(before > PrefetchDepth::MIN_AHEAD, "deep upwards: {before}");
+    // Turning round keeps the depth (same burst) and points it the other way.
+    let end = hold(&mut depth, 80, 3, true, KEY_REPEAT, end);
+    let (after, back) = depth.after_before(end);
+    assert_eq!((after, back), (before, PrefetchDepth::BEHIND));
+}
+
+/// The layer itself: holding `j` makes it ask for pictures further ahead than while reading,
+/// and holding `k` turns that depth upwards. Times are made up, so the depth does not depend on
+/// how fast this machine is (no picture is awaited, so the assumed latency is used).
+#[tokio::test]
+async fn holding_a_key_makes_the_layer_prefetch_deeper_in_that_direction() {
+    let (mut h, _server) = harness().await;
+    let t0 = Instant::now();
+    h.draw_at(t0);
+    let reading = h.prefetched_offsets();
+    let max_read = reading.iter().copied().max().unwrap_or(0);
+    assert!(
+        max_read <= PrefetchDepth::MIN_AHEAD as isize && !reading.is_empty(),
+        "a few ahead while reading: {reading:?}"
+    );
+    let mut now = t0 + Duration::from_secs(3);
+    for _ in 0..4 {
+        h.key_at('j', now);
+        now += KEY_REPEAT;
+    }
+    let ahead = h.layer.depth().ahead(now - KEY_REPEAT) as isize;
+    assert!(ahead > PrefetchDepth::MIN_AHEAD as isize);
+    let held = h.prefetched_offsets();
+    let max_held = held.iter().copied().max().unwrap_or(0);
+    assert!(
+        max_held > PrefetchDepth::MIN_AHEAD as isize && max_held <= ahead,
+        "deeper while j is held, within {ahead}: {held:?}"
+    );
+    assert!(
+        held.iter().all(|d| *d >= -(PrefetchDepth::BEHIND as isize)),
+        "{held:?}"
+    );
+
+    // Read a while, then hold k: the depth points up.
+    now += Duration::from_secs(3);
+    for _ in 0..8 {
+        h.key_at('j', now);
+        now += Duration::from_secs(2);
+    }
+    for _ in 0..4 {
+        h.key_at('k', now);
+        now += KEY_REPEAT;
+    }
+    let up = h.prefetched_offsets();
+    assert!(
+        up.iter().copied().min().unwrap_or(0) < -(PrefetchDepth::MIN_AHEAD as isize),
+        "deeper upwards while k is held: {up:?}"
+    );
+    assert!(
+        up.iter().all(|d| *d <= PrefetchDepth::BEHIND as isize),
+        "{up:?}"
+    );
+}
+
+/// The depth is fed by how long pictures really take: with every picture answer held back
+/// 600 ms by the demo, the layer's latency estimate is at least that (from its assumed 300 ms).
+#[tokio::test]
+async fn the_layer_learns_picture_latency_from_finished_pictures() {
+    let faults = xmedia::demo::faults::Faults::parse(&["image-latency=600".to_string()])
+        .expect("fault spec");
+    let (mut h, _server) = harness_with_options(
+        ProviderKind::Keyapi,
+        AppConfig::default(),
+        DemoOptions {
+            faults,
+            ..DemoOptions::default()
+        },
+    )
+    .await;
+    assert_eq!(h.layer.depth().latency(), PrefetchDepth::ASSUMED_LATENCY);
+    h.draw();
+    h.settle().await;
+    let learnt = h.layer.depth().latency();
+    assert!(
+        learnt >= Duration::from_millis(600),
+        "at least the server's delay: {learnt:?}"
+    );
+}
+
+/// RELIABILITY-style failure of the header's pictures, end to end: with the demo's
+/// `hostile-images` switch the avatar answers 404 and the badge is an endless 25 MiB body. The
+/// layer reports both failed, and once the app is told (as `runtime::run` does before drawing)
+/// the header's text starts at the left edge instead of after a blank 6×3 box.
+#[tokio::test]
+async fn a_failed_avatar_gives_its_room_back_to_the_header_text() {
+    let faults =
+        xmedia::demo::faults::Faults::parse(&["hostile-images".to_string()]).expect("fault spec");
+    let (mut h, server) = harness_with_options(
+        ProviderKind::Xapi,
+        AppConfig {
+            header_pictures: true,
+            ..AppConfig::default()
+        },
+        DemoOptions {
+            faults,
+            ..DemoOptions::default()
+        },
+    )
+    .await;
+    h.app
+        .update(Msg::ProfileLoaded(demo_profile(&server).await));
+    h.draw();
+    let avatar = h
+        .drawn
+        .header
+        .avatar
+        .expect("room kept while the avatar loads");
+    let first_row = h.rect_text(Rect::new(0, 0, 140, 1));
+    assert!(
+        first_row.find("Aster").expect("name") >= usize::from(avatar.right()),
+        "{first_row}"
+    );
+    assert_eq!(h.layer.header_failed(&h.app), (false, false));
+    for _ in 0..50 {
+        if h.layer.header_failed(&h.app) == (true, true) {
+            break;
+        }
+        let ev = tokio::time::timeout(Duration::from_secs(20), h.layer.next_event())
+            .await
+            .expect("header pictures finish");
+        h.layer.on_event(ev, &h.app);
+        h.draw();
+    }
+    assert_eq!(h.layer.header_failed(&h.app), (true, true));
+    let (avatar, badge) = h.layer.header_failed(&h.app);
+    h.app.update(Msg::HeaderPicturesFailed { avatar, badge });
+    h.draw();
+    assert_eq!(h.drawn.header, Default::default(), "no room for pictures");
+    let first_row = h.rect_text(Rect::new(0, 0, 140, 1));
+    assert!(first_row.starts_with(" Aster"), "{first_row}");
+    // The label follows the handle with the usual two spaces, no badge gap.
+    let shown = first_row.trim_end();
+    assert!(shown.contains("@xmedia_demo   Northlight"), "{shown}");
 }

@@ -192,6 +192,65 @@ fn pane_header() {
     insta::assert_snapshot!("pane_header_narrow", pane(60, 3, header::Header::new(&app)));
 }
 
+/// With real graphics the header keeps a 6×3 box for the avatar and two cells for the badge
+/// while they load. When they fail to load the text takes that room back: no blank square at
+/// the left, no gap before the affiliate label.
+#[test]
+fn pane_header_pictures_failed() {
+    let mut app = App::new(
+        ProviderKind::Keyapi,
+        AppConfig {
+            header_pictures: true,
+            ..AppConfig::default()
+        },
+    );
+    app.update(Msg::Resized(120, 30));
+    let mut profile = common::profile();
+    profile.avatar_url = Some("https://pbs.twimg.com/profile_images/1/a_normal.jpg".into());
+    if let Some(a) = profile.affiliate.as_mut() {
+        a.badge_url = Some("https://pbs.twimg.com/profile_images/2/b.png".into());
+    }
+    app.update(Msg::ProfileLoaded(profile));
+    let area = Rect::new(0, 0, 100, 3);
+    let waiting = header::Header::new(&app).pictures(area);
+    assert_eq!(waiting.avatar, Some(Rect::new(1, 0, 6, 3)));
+    assert!(waiting.badge.is_some());
+    insta::assert_snapshot!(
+        "pane_header_pictures_loading",
+        pane(100, 3, header::Header::new(&app))
+    );
+
+    app.take_dirty();
+    app.update(Msg::HeaderPicturesFailed {
+        avatar: true,
+        badge: false,
+    });
+    assert!(app.take_dirty(), "the header is redrawn");
+    let no_avatar = header::Header::new(&app).pictures(area);
+    assert_eq!(no_avatar.avatar, None);
+    let badge = no_avatar.badge.expect("the badge keeps its place");
+    assert!(
+        badge.x < waiting.badge.expect("badge").x,
+        "moved left with the text"
+    );
+    insta::assert_snapshot!(
+        "pane_header_avatar_failed",
+        pane(100, 3, header::Header::new(&app))
+    );
+
+    app.update(Msg::HeaderPicturesFailed {
+        avatar: true,
+        badge: true,
+    });
+    assert_eq!(header::Header::new(&app).pictures(area), Default::default());
+    let both = pane(100, 3, header::Header::new(&app));
+    // Without pictures the header reads exactly as in a terminal without graphics.
+    let mut plain = App::new(ProviderKind::Keyapi, AppConfig::default());
+    plain.update(Msg::ProfileLoaded(app.profile().expect("profile").clone()));
+    assert_eq!(both, pane(100, 3, header::Header::new(&plain)));
+    insta::assert_snapshot!("pane_header_pictures_failed", both);
+}
+
 #[test]
 fn pane_timeline() {
     let mut app = populated(120, 30, None);

@@ -1,12 +1,19 @@
 //! Serves the embedded pictures the way pbs.twimg.com does: `?name=small|medium|large|orig|thumb`
 //! (or `WxH` names such as `900x900`) pick a bounding box, `?format=jpg` may stand in for the file
 //! extension, profile images take `_normal`/`_bigger`/`_mini`/`_400x400` suffixes and banners a
-//! `/1500x500`-style tail. Resized answers are made on first request and cached; nothing is ever
-//! upscaled.
+//! `/1500x500`-style tail. Nothing is ever upscaled.
+//!
+//! Each resized answer is made once and kept. A real CDN has every size ready; made on first
+//! request, the demo's first pass over the list paid tens of milliseconds of CPU per picture
+//! (docs/PERFORMANCE.md, 3(c)). So the server can prepare the sizes the app asks for up front,
+//! on one blocking thread ([`ImageStore::prepare_all`]); a request for a size not prepared yet
+//! is made there and then, and a request for the size being prepared waits for it instead of
+//! making it a second time.
 
 use std::collections::HashMap;
 use std::io::Cursor;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
 use image::imageops::FilterType;
@@ -36,10 +43,21 @@ enum Sizing {
     Crop(u32, u32),
 }
 
+/// A stored file, how to shape it, and whether the answer is a PNG.
+type Key = (String, Sizing, bool);
+/// Made once: concurrent askers of the same key wait for the one making it.
+type Made = Arc<OnceLock<Result<Picture, PictureError>>>;
+
 #[derive(Debug)]
 pub struct ImageStore {
     files: HashMap<String, &'static [u8]>,
-    cache: Mutex<HashMap<(String, Sizing, bool), Picture>>,
+    cache: Mutex<HashMap<Key, Made>>,
+    /// Timeline position of each picture (the manifest lists them in that order).
+    order: HashMap<String, usize>,
+    /// Answers made (decoded, shaped and encoded) so far: each key at most once.
+    made: AtomicUsize,
+    /// Tells [`ImageStore::prepare_all`] to stop (the server is going away).
+    stop: AtomicBool,
 }
 
 fn collect(dir: &Dir<'static>, out: &mut HashMap<String, &'static [u8]>) {
@@ -87,10 +105,138 @@ impl ImageStore {
     pub fn new(dir: &Dir<'static>) -> Self {
         let mut files = HashMap::new();
         collect(dir, &mut files);
+        let order = dir
+            .get_file("manifest.json")
+            .and_then(|f| serde_json::from_slice::<serde_json::Value>(f.contents()).ok())
+            .and_then(|m| {
+                let list = m["images"].as_array()?.iter();
+                Some(
+                    list.filter_map(|i| i["path"].as_str().map(str::to_string))
+                        .enumerate()
+                        .map(|(n, p)| (p, n))
+                        .collect(),
+                )
+            })
+            .unwrap_or_default();
         Self {
             files,
             cache: Mutex::new(HashMap::new()),
+            order,
+            made: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
         }
+    }
+
+    fn cache(&self) -> MutexGuard<'_, HashMap<Key, Made>> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the app asks for, most likely first: the profile pictures (avatar and badge) at the
+    /// sizes the X API and the header use, then every post picture (photos, video and GIF posters) in timeline
+    /// order (the manifest's), each at `small` (what the pane of a usual terminal gets) and
+    /// `medium` (bigger panes). Not `large`, which only a pane over 1200 pixels wide asks for:
+    /// that is made on request. The banner is not shown.
+    fn preparable(&self) -> Vec<(String, Vec<Sizing>)> {
+        let mut files: Vec<&String> = self.files.keys().collect();
+        files.sort_by_key(|f| (self.order.get(*f).copied().unwrap_or(usize::MAX), *f));
+        let mut out = Vec::new();
+        for f in &files {
+            // `_200x200` (the header's avatar), `_bigger` (the affiliate badge's URL), `_normal`
+            // (the API's avatar URL): tiny, so all three for each.
+            if f.starts_with("profile_images/") {
+                let sizes = [200, 73, 48].map(|side| Sizing::Crop(side, side));
+                out.push(((*f).clone(), sizes.to_vec()));
+            }
+        }
+        let post_sizes: Vec<Sizing> = ["small", "medium"].into_iter().filter_map(named).collect();
+        for f in &files {
+            if ["media/", "ext_tw_video_thumb/", "tweet_video_thumb/"]
+                .iter()
+                .any(|d| f.starts_with(d))
+            {
+                out.push(((*f).clone(), post_sizes.clone()));
+            }
+        }
+        out
+    }
+
+    /// Makes every [`Self::preparable`] answer not made yet, in that order, until
+    /// [`Self::stop`]; returns how many are ready. Each file is decoded once for all its
+    /// sizes. Blocks: run it on a blocking thread.
+    pub fn prepare_all(&self) -> usize {
+        let mut ready = 0;
+        for (file, sizes) in self.preparable() {
+            let Some(raw) = self.files.get(&file).copied() else {
+                continue;
+            };
+            let png = file.ends_with(".png");
+            let mut decoded = None;
+            for sizing in sizes {
+                if self.stop.load(Ordering::Relaxed) {
+                    return ready;
+                }
+                let _ = self.made_once((file.clone(), sizing, png), raw, &mut decoded);
+                ready += 1;
+            }
+        }
+        ready
+    }
+
+    /// Stops [`Self::prepare_all`] after the picture it is making.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// How many answers [`Self::prepare_all`] makes.
+    pub fn to_prepare(&self) -> usize {
+        self.preparable().iter().map(|(_, sizes)| sizes.len()).sum()
+    }
+
+    /// How many of the [`Self::preparable`] answers are ready now.
+    pub fn prepared(&self) -> usize {
+        let cache = self.cache();
+        self.preparable()
+            .into_iter()
+            .flat_map(|(file, sizes)| {
+                let png = file.ends_with(".png");
+                sizes.into_iter().map(move |s| (file.clone(), s, png))
+            })
+            .filter(|k| cache.get(k).is_some_and(|m| m.get().is_some()))
+            .count()
+    }
+
+    /// Answers made so far (each size of each file at most once).
+    pub fn made(&self) -> usize {
+        self.made.load(Ordering::Relaxed)
+    }
+
+    /// The answer for `key`, made by the first to ask; others asking meanwhile wait for it.
+    /// `decoded` keeps the decoded file for the next size of the same file.
+    fn made_once(
+        &self,
+        key: Key,
+        raw: &'static [u8],
+        decoded: &mut Option<DynamicImage>,
+    ) -> Result<Picture, PictureError> {
+        let slot = self.cache().entry(key.clone()).or_default().clone();
+        let (file, sizing, png) = key;
+        slot.get_or_init(|| {
+            self.made.fetch_add(1, Ordering::Relaxed);
+            let img = match decoded {
+                Some(img) => img.clone(),
+                None => {
+                    let img = image::load_from_memory(raw)
+                        .map_err(|e| PictureError::Internal(e.to_string()))?;
+                    *decoded = Some(img.clone());
+                    img
+                }
+            };
+            encode(&resize(img, sizing), png).map_err(|e| {
+                tracing::debug!(file, ?e, "demo picture could not be made");
+                e
+            })
+        })
+        .clone()
     }
 
     /// Finds the stored file and the sizing for a request path (no leading `/`).
@@ -209,29 +355,15 @@ impl ImageStore {
         format: Option<&str>,
     ) -> Result<Picture, PictureError> {
         let key = self.resolve(path, name, format)?;
-        if let Ok(cache) = self.cache.lock()
-            && let Some(p) = cache.get(&key)
-        {
-            return Ok(p.clone());
-        }
         let (file, sizing, png) = &key;
         let raw = *self.files.get(file).ok_or(PictureError::NotFound)?;
-        let stored_png = file.ends_with(".png");
-        let pic = if *sizing == Sizing::Original && *png == stored_png {
-            Picture {
+        if *sizing == Sizing::Original && *png == file.ends_with(".png") {
+            return Ok(Picture {
                 content_type: content_type(file),
                 bytes: Bytes::from_static(raw),
-            }
-        } else {
-            let img =
-                image::load_from_memory(raw).map_err(|e| PictureError::Internal(e.to_string()))?;
-            let out = resize(img, *sizing);
-            encode(&out, *png)?
-        };
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(key, pic.clone());
+            });
         }
-        Ok(pic)
+        self.made_once(key, raw, &mut None)
     }
 }
 

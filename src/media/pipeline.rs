@@ -86,6 +86,11 @@ pub enum ImageEvent {
         protocol: Protocol,
         /// The size the file declared.
         original: (u32, u32),
+        /// How long the work for this picture took, from starting its job to the encoded
+        /// picture (the settle wait, queueing for a download or decode slot, the download,
+        /// decode and encode; a download done earlier as a prefetch counts too). `None` when
+        /// the encoded picture came from the cache. The picture layer sizes its prefetch by it.
+        took: Option<Duration>,
     },
     /// Show `reason` in place of the picture.
     Failed { key: ImageKey, reason: String },
@@ -107,11 +112,13 @@ impl fmt::Debug for ImageEvent {
                 cells,
                 original,
                 protocol,
+                took,
             } => f
                 .debug_struct("Ready")
                 .field("key", key)
                 .field("cells", cells)
                 .field("original", original)
+                .field("took", took)
                 .field("protocol_cells", &protocol.size())
                 .finish(),
             Self::Failed { key, reason } => f
@@ -189,6 +196,8 @@ struct Done {
     key: ImageKey,
     job: u64,
     outcome: Outcome,
+    /// From spawning the job to its outcome.
+    took: Duration,
 }
 
 enum State {
@@ -212,6 +221,8 @@ struct Entry {
     encode: bool,
     job: u64,
     state: State,
+    /// How long the prefetch job that downloaded this picture's bytes took.
+    fetched_in: Option<Duration>,
 }
 
 impl Entry {
@@ -357,6 +368,7 @@ impl ImagePipeline {
                     encode,
                     job: 0,
                     state: State::Prefetched,
+                    fetched_in: None,
                 },
             );
             self.start(key);
@@ -392,6 +404,7 @@ impl ImagePipeline {
                     cells: e.req.cells,
                     protocol: protocol.clone(),
                     original: *original,
+                    took: None,
                 });
                 e.state = State::Delivered;
                 return;
@@ -421,11 +434,13 @@ impl ImagePipeline {
         };
         let tx = self.tx.clone();
         let handle = tokio::spawn(async move {
+            let started = tokio::time::Instant::now();
             let outcome = ctx.run().await;
             let _ = tx.send(Done {
                 key: ctx.key,
                 job: ctx.job,
                 outcome,
+                took: started.elapsed(),
             });
         });
         e.job = job;
@@ -476,15 +491,18 @@ impl ImagePipeline {
         match done.outcome {
             Outcome::Encoded(protocol, original) => {
                 e.state = State::Delivered;
+                let took = done.took + e.fetched_in.take().unwrap_or_default();
                 Some(ImageEvent::Ready {
                     key: done.key,
                     cells: e.req.cells,
                     protocol,
                     original,
+                    took: Some(took),
                 })
             }
             Outcome::Downloaded => {
                 e.state = State::Prefetched;
+                e.fetched_in = Some(done.took);
                 if e.encode {
                     // Promoted while the download finished: the bytes are cached now.
                     self.start(done.key);

@@ -37,11 +37,18 @@ impl<'a> Header<'a> {
         Header { app }
     }
 
-    /// The avatar box, when pictures are on, the profile has an avatar and there is room.
+    /// The avatar box, when pictures are on, the profile has an avatar that did not fail to
+    /// load, and there is room. A failed avatar gives its room back to the text rather than
+    /// leaving a blank square or a placeholder: the name and handle right of it already say
+    /// whose header this is, and a stand-in glyph would only point at what is missing.
     fn avatar_area(&self, area: Rect) -> Option<Rect> {
         let p = self.app.profile()?;
         p.avatar_url.as_ref()?;
-        if !self.app.config().header_pictures || area.height < 2 || area.width < AVATAR_MIN_WIDTH {
+        if !self.app.config().header_pictures
+            || self.app.header_pictures_failed().0
+            || area.height < 2
+            || area.width < AVATAR_MIN_WIDTH
+        {
             return None;
         }
         // Terminal cells are about twice as tall as wide: 2h × h cells is roughly square.
@@ -81,7 +88,9 @@ impl<'a> Header<'a> {
     fn first_line(&self, width: usize) -> (Vec<Line<'static>>, Option<u16>) {
         match self.app.profile() {
             Some(p) => {
+                // A failed badge leaves no gap before the label either.
                 let slot = self.app.config().header_pictures
+                    && !self.app.header_pictures_failed().1
                     && p.affiliate.as_ref().is_some_and(|a| a.badge_url.is_some());
                 profile_lines(p, width, slot)
             }
