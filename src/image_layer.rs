@@ -33,9 +33,15 @@ use crate::ui::header::HeaderPictures;
 /// A held key moves the selection every ~33 ms; a picture is on screen at once only if its work
 /// (settle wait, download, decode, encode) started at least that long before the selection
 /// reaches it, so ahead ≈ ⌈latency / interval⌉ + [`PrefetchDepth::MARGIN`], within
-/// [`PrefetchDepth::MIN_AHEAD`]..=[`PrefetchDepth::MAX_AHEAD`]. A user reading (no move for a
-/// while, or moves slower than pictures arrive) gets the minimum, so no bandwidth goes to
-/// tweets that will not be looked at soon. Measured in docs/PERFORMANCE.md, 3(c).
+/// [`PrefetchDepth::MIN_AHEAD`]..=[`PrefetchDepth::MAX_AHEAD`].
+///
+/// While the user reads, the depth is what the first keys of a hold would need at a typical
+/// key-repeat rate ([`PrefetchDepth::calm_ahead`]: ⌈latency / 33 ms⌉ + margin, at most
+/// [`PrefetchDepth::MAX_CALM_AHEAD`]): the key rate is only known from the second key, and a
+/// hold that starts with only 3 pictures ahead outruns them for its first ~10 tweets (measured:
+/// 84.5 % hits with a reading depth of 3, against 100 % with 12). With fast pictures (a near
+/// CDN, a cache) that is just the minimum, so no bandwidth goes to tweets that will not be
+/// looked at soon. Measured in docs/PERFORMANCE.md, 3(c).
 #[derive(Debug, Clone)]
 pub struct PrefetchDepth {
     /// Where the selection was and when it last changed.
@@ -59,8 +65,13 @@ impl Default for PrefetchDepth {
 }
 
 impl PrefetchDepth {
-    /// Fewest tweets fetched ahead (also the depth while the user reads).
+    /// Fewest tweets fetched ahead.
     pub const MIN_AHEAD: usize = 3;
+    /// Most tweets fetched ahead while the user reads (see [`PrefetchDepth::calm_ahead`]).
+    pub const MAX_CALM_AHEAD: usize = 12;
+    /// A held key's repeat interval on common terminals and desktops (~30 a second), for the
+    /// depth to keep while reading.
+    pub const KEY_REPEAT: Duration = Duration::from_millis(33);
     /// Most tweets fetched ahead, however fast the keys and slow the pictures.
     pub const MAX_AHEAD: usize = 24;
     /// Tweets fetched the other way.
@@ -83,6 +94,7 @@ impl PrefetchDepth {
             interval: None,
             latency: None,
             forward: true,
+            // Only read while a burst runs; set from `calm_ahead` when one starts.
             burst_ahead: Self::MIN_AHEAD,
         }
     }
@@ -98,12 +110,17 @@ impl PrefetchDepth {
             return;
         }
         self.forward = index > was;
+        let starting = self.interval.is_none();
         let gap = now.saturating_duration_since(at);
         if gap >= Self::CALM_AFTER {
             // The first move after reading starts a new burst; its rate is still unknown.
             self.interval = None;
-            self.burst_ahead = Self::MIN_AHEAD;
+            self.burst_ahead = self.calm_ahead();
         } else {
+            if starting {
+                // A burst starts from the reading depth, for the latency known now.
+                self.burst_ahead = self.calm_ahead();
+            }
             let keys = index.abs_diff(was);
             let keys = if keys > Self::KEYS_PER_FRAME { 1 } else { keys };
             let per_key = gap / u32::try_from(keys).unwrap_or(1);
@@ -136,16 +153,27 @@ impl PrefetchDepth {
         self.interval
     }
 
+    /// Tweets ahead to cover pictures of the current latency at one tweet per `interval`.
+    fn needed(&self, interval: Duration) -> usize {
+        let interval = interval.max(Duration::from_millis(1));
+        let steps = self.latency().as_nanos().div_ceil(interval.as_nanos());
+        usize::try_from(steps)
+            .unwrap_or(usize::MAX)
+            .saturating_add(Self::MARGIN)
+            .clamp(Self::MIN_AHEAD, Self::MAX_AHEAD)
+    }
+
+    /// The depth while the user reads: ready for the first keys of a hold at the usual repeat
+    /// rate, within [`Self::MIN_AHEAD`]..=[`Self::MAX_CALM_AHEAD`].
+    pub fn calm_ahead(&self) -> usize {
+        self.needed(Self::KEY_REPEAT).min(Self::MAX_CALM_AHEAD)
+    }
+
     fn update_burst(&mut self) {
         let Some(interval) = self.interval else {
             return;
         };
-        let interval = interval.max(Duration::from_millis(1));
-        let steps = self.latency().as_nanos().div_ceil(interval.as_nanos());
-        let want = usize::try_from(steps)
-            .unwrap_or(usize::MAX)
-            .saturating_add(Self::MARGIN)
-            .clamp(Self::MIN_AHEAD, Self::MAX_AHEAD);
+        let want = self.needed(interval).max(self.calm_ahead());
         self.burst_ahead = self.burst_ahead.max(want);
     }
 
@@ -155,7 +183,7 @@ impl PrefetchDepth {
             (Some(_), Some((_, at))) if now.saturating_duration_since(at) < Self::CALM_AFTER => {
                 self.burst_ahead
             }
-            _ => Self::MIN_AHEAD,
+            _ => self.calm_ahead(),
         }
     }
 

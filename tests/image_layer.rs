@@ -335,6 +335,7 @@ async fn header_stays_text_only_without_real_graphics() {
 }
 
 const KEY_REPEAT: Duration = Duration::from_millis(33);
+const FAST_REPEAT: Duration = Duration::from_millis(15);
 
 /// Moves the selection from `from` one tweet at a time (`down` = `j`) every `gap`, starting at
 /// `t`; returns the time of the last move.
@@ -386,19 +387,43 @@ fn fast_keys_with_slow_pictures_raise_the_prefetch_depth() {
 }
 
 #[test]
-fn slow_navigation_keeps_the_prefetch_depth_small() {
+fn slow_navigation_keeps_the_reading_depth() {
     let t0 = Instant::now();
     let mut depth = PrefetchDepth::new();
     for _ in 0..8 {
         depth.picture_took(Duration::from_millis(400));
     }
-    // Reading: a tweet every 2 s.
+    // Reading with slow pictures: ready for a held key's first tweets, within the calm bound.
+    let calm = depth.calm_ahead();
+    assert_eq!(
+        calm,
+        PrefetchDepth::MAX_CALM_AHEAD,
+        "400 ms / 33 ms + 2 > 12"
+    );
     let end = hold(&mut depth, 0, 10, true, Duration::from_secs(2), t0);
-    assert_eq!(depth.ahead(end), PrefetchDepth::MIN_AHEAD);
+    assert_eq!(depth.ahead(end), calm);
     assert_eq!(depth.interval(), None, "each gap ends a burst");
-    // Stepping slower than a picture takes: the next picture is ready before the next key.
+    // Stepping slower than a picture takes: no deeper than reading.
     let end = hold(&mut depth, 10, 10, true, Duration::from_millis(500), end);
-    assert_eq!(depth.ahead(end), PrefetchDepth::MIN_AHEAD);
+    assert_eq!(depth.ahead(end), calm);
+}
+
+#[test]
+fn fast_pictures_keep_the_reading_depth_small() {
+    let t0 = Instant::now();
+    let mut depth = PrefetchDepth::new();
+    assert_eq!(
+        depth.calm_ahead(),
+        PrefetchDepth::MAX_CALM_AHEAD,
+        "300 ms assumed until a picture is measured"
+    );
+    for _ in 0..12 {
+        depth.picture_took(Duration::from_millis(40));
+    }
+    // 40 ms pictures: two tweets of a held key, plus the margin.
+    assert_eq!(depth.calm_ahead(), 4);
+    let end = hold(&mut depth, 0, 10, true, Duration::from_secs(2), t0);
+    assert_eq!(depth.ahead(end), 4);
 }
 
 #[test]
@@ -422,8 +447,9 @@ fn the_prefetch_depth_falls_back_once_the_keys_stop() {
     let end = halfway;
     assert_eq!(
         depth.ahead(end + PrefetchDepth::CALM_AFTER),
-        PrefetchDepth::MIN_AHEAD
+        depth.calm_ahead()
     );
+    assert!(depth.calm_ahead() < deep);
 }
 
 #[test]
@@ -469,21 +495,23 @@ async fn holding_a_key_makes_the_layer_prefetch_deeper_in_that_direction() {
     h.draw_at(t0);
     let reading = h.prefetched_offsets();
     let max_read = reading.iter().copied().max().unwrap_or(0);
+    let calm = h.layer.depth().calm_ahead() as isize;
     assert!(
-        max_read <= PrefetchDepth::MIN_AHEAD as isize && !reading.is_empty(),
-        "a few ahead while reading: {reading:?}"
+        max_read <= calm && !reading.is_empty(),
+        "the reading depth ahead while reading: {reading:?}"
     );
+    // A fast repeat (15 ms a key) with the assumed 300 ms pictures needs more than reading.
     let mut now = t0 + Duration::from_secs(3);
     for _ in 0..4 {
         h.key_at('j', now);
-        now += KEY_REPEAT;
+        now += FAST_REPEAT;
     }
-    let ahead = h.layer.depth().ahead(now - KEY_REPEAT) as isize;
-    assert!(ahead > PrefetchDepth::MIN_AHEAD as isize);
+    let ahead = h.layer.depth().ahead(now - FAST_REPEAT) as isize;
+    assert!(ahead > calm);
     let held = h.prefetched_offsets();
     let max_held = held.iter().copied().max().unwrap_or(0);
     assert!(
-        max_held > PrefetchDepth::MIN_AHEAD as isize && max_held <= ahead,
+        max_held > calm && max_held <= ahead,
         "deeper while j is held, within {ahead}: {held:?}"
     );
     assert!(
@@ -493,17 +521,17 @@ async fn holding_a_key_makes_the_layer_prefetch_deeper_in_that_direction() {
 
     // Read a while, then hold k: the depth points up.
     now += Duration::from_secs(3);
-    for _ in 0..8 {
+    for _ in 0..24 {
         h.key_at('j', now);
         now += Duration::from_secs(2);
     }
     for _ in 0..4 {
         h.key_at('k', now);
-        now += KEY_REPEAT;
+        now += FAST_REPEAT;
     }
     let up = h.prefetched_offsets();
     assert!(
-        up.iter().copied().min().unwrap_or(0) < -(PrefetchDepth::MIN_AHEAD as isize),
+        up.iter().copied().min().unwrap_or(0) < -calm,
         "deeper upwards while k is held: {up:?}"
     );
     assert!(
