@@ -17,6 +17,7 @@ pub mod download;
 pub mod encode;
 pub mod graphics;
 pub mod pipeline;
+pub mod sixel;
 pub mod size;
 
 use thiserror::Error;

@@ -546,3 +546,33 @@ async fn failures_are_reported_with_their_reason() {
     assert!(reasons[0].1.contains("HTML page"), "{reasons:?}");
     assert!(reasons[1].1.contains("too narrow"), "{reasons:?}");
 }
+
+#[path = "support/sixel_decode.rs"]
+mod sixel_decode;
+
+#[test]
+fn sixel_previews_come_from_the_own_encoder_and_fill_their_cells() {
+    use ratatui_image::protocol::Protocol;
+    use xmedia::media::encode::{encode, pixel_box};
+    let picker = fixed_picker(ProtocolType::Sixel, (10, 20));
+    let cells = Size::new(40, 20);
+    let fitted = decode_to_fit(
+        &jpeg(600, 450),
+        pixel_box(&picker, cells),
+        &DecodeLimits::default(),
+        &never,
+    )
+    .expect("decodes");
+    assert_eq!((fitted.image.width(), fitted.image.height()), (400, 300));
+    let Protocol::Sixel(sixel) = encode(&picker, fitted.image, cells).expect("encodes") else {
+        panic!("a sixel picker gives a sixel protocol");
+    };
+    assert_eq!(sixel.size, Size::new(40, 15), "400x300 px in 10x20 cells");
+    let start = sixel
+        .data
+        .find("\x1bP")
+        .expect("a DCS after the cell clearing");
+    let d = sixel_decode::decode(&sixel.data[start..]).expect("valid sixel");
+    assert_eq!(d.raster, (400, 300));
+    assert!(d.paints.iter().all(|&p| p == 1), "every pixel painted once");
+}

@@ -28,7 +28,8 @@ pub fn pixel_box(picker: &Picker, cells: Size) -> (u32, u32) {
 }
 
 /// Encodes `image` (already sized with [`pixel_box`] and `decode::fit_within`) for a pane of
-/// `cells`. CPU-bound for sixel/kitty/iTerm2: run it on `spawn_blocking`.
+/// `cells`. CPU-bound for sixel/kitty/iTerm2: run it on `spawn_blocking`. Sixel is encoded by
+/// [`super::sixel`]; kitty and iTerm2 by ratatui-image.
 pub fn encode(picker: &Picker, image: DynamicImage, cells: Size) -> Result<Protocol, MediaError> {
     match picker.protocol_type() {
         ProtocolType::Halfblocks => {
@@ -41,6 +42,23 @@ pub fn encode(picker: &Picker, image: DynamicImage, cells: Size) -> Result<Proto
             Halfblocks::new(image, size)
                 .map(Protocol::Halfblocks)
                 .map_err(|e| MediaError::Encode(e.to_string()))
+        }
+        ProtocolType::Sixel => {
+            // xmedia's own encoder (src/media/sixel.rs): palette, dither and threads chosen for
+            // previews. A picture larger than the box (not made by this crate) is left to
+            // ratatui-image, which resizes it first.
+            let font = picker.font_size();
+            match super::sixel::protocol(
+                &image,
+                (font.width, font.height),
+                cells,
+                picker.tmux_detected(),
+            )? {
+                Some(sixel) => Ok(Protocol::Sixel(sixel)),
+                None => picker
+                    .new_protocol(image, cells, Resize::Fit(None))
+                    .map_err(|e| MediaError::Encode(e.to_string())),
+            }
         }
         _ => picker
             .new_protocol(image, cells, Resize::Fit(None))
