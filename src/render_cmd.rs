@@ -14,6 +14,7 @@ use ratatui_image::protocol::Protocol;
 
 use crate::http::{HttpClient, HttpConfig};
 use crate::media::MediaError;
+use crate::media::contain::contained;
 use crate::media::decode::{DecodeLimits, decode_to_fit};
 use crate::media::download::{DownloadConfig, Downloader};
 use crate::media::encode::{encode, pixel_box};
@@ -132,15 +133,17 @@ async fn load(source: &str, target_px: (u32, u32)) -> Result<bytes::Bytes, Media
         .map_err(|e| MediaError::Network(format!("cannot read the file: {e}")))
 }
 
-/// Decode, fit and encode, as the pipeline does.
+/// Decode, fit and encode, as the pipeline does (a decoder panic included: it is an error).
 pub fn render_protocol(bytes: &[u8], picker: &Picker, cells: Size) -> Result<Protocol, MediaError> {
-    let fitted = decode_to_fit(
-        bytes,
-        pixel_box(picker, cells),
-        &DecodeLimits::default(),
-        &|| false,
-    )?;
-    encode(picker, fitted.image, cells)
+    contained(|| {
+        let fitted = decode_to_fit(
+            bytes,
+            pixel_box(picker, cells),
+            &DecodeLimits::default(),
+            &|| false,
+        )?;
+        encode(picker, fitted.image, cells)
+    })
 }
 
 /// Draws `protocol` into a buffer of `cells` the way the app's preview pane does.
