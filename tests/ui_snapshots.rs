@@ -321,15 +321,14 @@ fn help_lists_every_bound_key() {
     }
 }
 
-// RELIABILITY G1
-#[test]
-fn every_size_up_to_200x60_draws() {
+/// Draws the populated app into every frame size with a width in `widths` and a height up to 60.
+fn every_size_draws(widths: std::ops::RangeInclusive<u16>) {
     let mut app = populated(200, 60, Some("c1"));
     app.update(key('j'));
     app.update(key('j'));
     app.update(key('j'));
     let mut term = Terminal::new(TestBackend::new(0, 0)).unwrap();
-    for w in 0..=200u16 {
+    for w in widths {
         for h in 0..=60u16 {
             term.backend_mut().resize(w, h);
             term.resize(Rect::new(0, 0, w, h)).unwrap();
@@ -339,6 +338,28 @@ fn every_size_up_to_200x60_draws() {
             .unwrap();
         }
     }
+}
+
+// RELIABILITY G1: every size from 0×0 to 200×60, in four width bands so the test harness can
+// run them on separate cores (12,261 frames in all).
+#[test]
+fn every_size_up_to_200x60_draws_widths_0_to_60() {
+    every_size_draws(0..=60);
+}
+
+#[test]
+fn every_size_up_to_200x60_draws_widths_61_to_110() {
+    every_size_draws(61..=110);
+}
+
+#[test]
+fn every_size_up_to_200x60_draws_widths_111_to_155() {
+    every_size_draws(111..=155);
+}
+
+#[test]
+fn every_size_up_to_200x60_draws_widths_156_to_200() {
+    every_size_draws(156..=200);
 }
 
 // RELIABILITY G1 (any frame size against any app state, 0×0 included)
