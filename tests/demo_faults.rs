@@ -793,59 +793,45 @@ fn a17_dump_output_under_hostile_text_has_no_escape_or_control_characters() {
     assert_eq!(tweet_lines(&out).len(), 72);
 }
 
+/// `xmedia dump --demo --all [--provider P] --fault F`: exit code, stderr, tweets printed.
+fn dump_all_with_fault(provider: Option<&str>, fault: &str) -> (Option<i32>, String, usize) {
+    let mut args = vec!["dump", "--demo", "--all"];
+    if let Some(p) = provider {
+        args.extend(["--provider", p]);
+    }
+    args.extend(["--fault", fault]);
+    let out = xmedia(&args, &[]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), err, tweet_lines(&out).len())
+}
+
 // RELIABILITY D8
 #[test]
 fn d8_dump_keeps_the_pages_before_a_failing_page() {
-    let out = xmedia(
-        &[
-            "dump",
-            "--demo",
-            "--all",
-            "--provider",
-            "keyapi",
-            "--fault",
-            "page-status=3:401",
-        ],
-        &[],
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{err}");
+    let (code, err, tweets) = dump_all_with_fault(Some("keyapi"), "page-status=3:401");
+    assert_eq!(code, Some(3), "{err}");
     assert!(err.contains("kept the 40 tweets"), "{err}");
-    assert_eq!(tweet_lines(&out).len(), 40);
+    assert_eq!(tweets, 40);
 
-    let out = xmedia(&["dump", "--demo", "--all", "--fault", "truncate=2"], &[]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(5), "{err}");
+    let (code, err, tweets) = dump_all_with_fault(None, "truncate=2");
+    assert_eq!(code, Some(5), "{err}");
     assert!(err.contains("truncated JSON"), "{err}");
-    assert_eq!(tweet_lines(&out).len(), 20);
+    assert_eq!(tweets, 20);
 }
 
 // RELIABILITY D1, D3
 #[test]
 fn d3_dump_stops_on_empty_pages_and_on_a_repeated_cursor() {
-    let out = xmedia(&["dump", "--demo", "--all", "--fault", "empty-pages"], &[]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let (code, err, tweets) = dump_all_with_fault(None, "empty-pages");
+    assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("empty pages in a row"), "{err}");
-    assert!(tweet_lines(&out).is_empty());
+    assert_eq!(tweets, 0);
 
-    let out = xmedia(
-        &[
-            "dump",
-            "--demo",
-            "--all",
-            "--provider",
-            "keyapi",
-            "--fault",
-            "repeat-cursor",
-        ],
-        &[],
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let (code, err, tweets) = dump_all_with_fault(Some("keyapi"), "repeat-cursor");
+    assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("repeated a cursor"), "{err}");
     assert!(err.contains("from 2 pages, 2 requests"), "{err}");
-    assert_eq!(tweet_lines(&out).len(), 40);
+    assert_eq!(tweets, 40);
 }
 
 #[test]

@@ -189,8 +189,9 @@ fn f2_blank_variables_are_unset() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn f2_f11_a_blank_variable_falls_back_to_the_file() {
+/// A dump with `FILE_KEY` in a private config file and `XMEDIA_XAPI_TOKEN=env`: the
+/// Authorization headers the server received (the dump must succeed).
+async fn bearer_with_file_key_and_env(env: &str) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write_config(
         dir.path(),
@@ -203,11 +204,19 @@ async fn f2_f11_a_blank_variable_falls_back_to_the_file() {
         &server,
         dir.path(),
         Some(&config),
-        &[("XMEDIA_XAPI_TOKEN", "  ")],
+        &[("XMEDIA_XAPI_TOKEN", env)],
     )
     .await;
     assert_eq!(run.code(), Some(0), "{}", run.stderr());
-    assert_eq!(auth_headers(&server), [format!("Bearer {FILE_KEY}")]);
+    auth_headers(&server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn f2_f11_a_blank_variable_falls_back_to_the_file() {
+    assert_eq!(
+        bearer_with_file_key_and_env("  ").await,
+        [format!("Bearer {FILE_KEY}")]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -521,21 +530,8 @@ fn f11_doctor_shows_where_each_key_comes_from_without_the_value() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn f11_the_variable_wins_over_the_file() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(
-        dir.path(),
-        &format!("[xapi]\ntoken = \"{FILE_KEY}\"\n"),
-        0o600,
+    assert_eq!(
+        bearer_with_file_key_and_env(ENV_KEY).await,
+        [format!("Bearer {ENV_KEY}")]
     );
-    let server = ScriptedServer::start().await.expect("server");
-    server.push(TWEETS, one_page());
-    let run = dump(
-        &server,
-        dir.path(),
-        Some(&config),
-        &[("XMEDIA_XAPI_TOKEN", ENV_KEY)],
-    )
-    .await;
-    assert_eq!(run.code(), Some(0), "{}", run.stderr());
-    assert_eq!(auth_headers(&server), [format!("Bearer {ENV_KEY}")]);
 }
