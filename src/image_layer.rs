@@ -19,7 +19,7 @@ use ratatui_image::Image;
 use ratatui_image::protocol::Protocol;
 
 use crate::app::{App, previewable_media};
-use crate::domain::{Media, MediaKind, Tweet};
+use crate::domain::{Media, MediaKind, Profile, Tweet};
 use crate::media::pipeline::{ImageEvent, ImageKey, ImagePipeline, ImageRequest};
 use crate::ui::Drawn;
 use crate::ui::format::duration_ms;
@@ -320,8 +320,7 @@ impl ImageLayer {
         let Some(profile) = app.profile() else {
             return Vec::new();
         };
-        let avatar = profile.avatar_url.as_deref().map(larger_avatar);
-        let badge = profile.affiliate.as_ref().and_then(|a| a.badge_url.clone());
+        let [avatar, badge] = header_urls(profile);
         let mut out = Vec::new();
         for (url, rect) in [(avatar, pics.avatar), (badge, pics.badge)] {
             let (Some(url), Some(rect)) = (url, rect) else {
@@ -514,8 +513,7 @@ impl ImageLayer {
                 )
             })
         };
-        let avatar = profile.avatar_url.as_deref().map(larger_avatar);
-        let badge = profile.affiliate.as_ref().and_then(|a| a.badge_url.clone());
+        let [avatar, badge] = header_urls(profile);
         (failed(avatar), failed(badge))
     }
 
@@ -529,8 +527,7 @@ impl ImageLayer {
         let Some(profile) = app.profile() else {
             return;
         };
-        let avatar = profile.avatar_url.as_deref().map(larger_avatar);
-        let badge = profile.affiliate.as_ref().and_then(|a| a.badge_url.clone());
+        let [avatar, badge] = header_urls(profile);
         for (url, rect) in [(avatar, pics.avatar), (badge, pics.badge)] {
             let (Some(url), Some(rect)) = (url, rect) else {
                 continue;
@@ -562,6 +559,14 @@ const HEADER_KEY_PREFIX: &str = "header ";
 
 fn header_key(url: &str) -> ImageKey {
     ImageKey(format!("{HEADER_KEY_PREFIX}{url}"))
+}
+
+/// The header pictures' URLs as fetched: [avatar (larger size), affiliate badge].
+fn header_urls(profile: &Profile) -> [Option<String>; 2] {
+    [
+        profile.avatar_url.as_deref().map(larger_avatar),
+        profile.affiliate.as_ref().and_then(|a| a.badge_url.clone()),
+    ]
 }
 
 /// X serves profile pictures in named sizes (`_normal` is 48 px); 200 px is plenty for a few
