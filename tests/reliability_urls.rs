@@ -151,6 +151,23 @@ fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
+/// An app in a 120×40 terminal that asked for its first page and got `page`.
+fn app_showing(page: Page) -> App {
+    let mut app = App::new(ProviderKind::Xapi, AppConfig::default());
+    app.update(Msg::Resized(120, 40));
+    app.update(Msg::Tick(common::now()));
+    let req = app
+        .update(Msg::Started)
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::FetchPage { req, .. } => Some(req),
+            _ => None,
+        })
+        .expect("first page asked for");
+    app.update(Msg::PageLoaded { req, page });
+    app
+}
+
 /// An app showing one tweet whose video plays from `video_url`.
 fn app_with_video(video_url: &str) -> App {
     let mut tweet = common::numbered(1);
@@ -165,27 +182,12 @@ fn app_with_video(video_url: &str) -> App {
         video_url: Some(video_url.into()),
         type_name: None,
     }];
-    let mut app = App::new(ProviderKind::Xapi, AppConfig::default());
-    app.update(Msg::Resized(120, 40));
-    app.update(Msg::Tick(common::now()));
-    let req = app
-        .update(Msg::Started)
-        .into_iter()
-        .find_map(|e| match e {
-            Effect::FetchPage { req, .. } => Some(req),
-            _ => None,
-        })
-        .expect("first page asked for");
-    app.update(Msg::PageLoaded {
-        req,
-        page: Page {
-            tweets: vec![tweet],
-            next_cursor: None,
-            profile: None,
-            warnings: vec![],
-        },
-    });
-    app
+    app_showing(Page {
+        tweets: vec![tweet],
+        next_cursor: None,
+        profile: None,
+        warnings: vec![],
+    })
 }
 
 #[test]
@@ -386,18 +388,7 @@ async fn e8_a_tco_link_shows_its_real_target_host_and_o_opens_the_tweet() {
         "the spoofed label is not shown: {text}"
     );
 
-    let mut app = App::new(ProviderKind::Xapi, AppConfig::default());
-    app.update(Msg::Resized(120, 40));
-    app.update(Msg::Tick(common::now()));
-    let req = app
-        .update(Msg::Started)
-        .into_iter()
-        .find_map(|e| match e {
-            Effect::FetchPage { req, .. } => Some(req),
-            _ => None,
-        })
-        .expect("first page asked for");
-    app.update(Msg::PageLoaded { req, page });
+    let mut app = app_showing(page);
     let effects = app.update(key(KeyCode::Char('o')));
     let want = "https://x.com/t/status/1900000000000000001";
     assert!(
