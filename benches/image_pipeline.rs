@@ -302,6 +302,29 @@ impl<B: Backend> CachedSelection<B> {
     }
 }
 
+/// Times `press` alone; the finished (cache-hit) jobs of the previous press are taken outside
+/// the timing.
+fn bench_presses<B: Backend>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    rt: &tokio::runtime::Runtime,
+    state: &mut CachedSelection<B>,
+) {
+    g.bench_function(name, |b| {
+        let _guard = rt.enter();
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                state.layer.drain(&state.app);
+                let t = Instant::now();
+                state.press();
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+}
+
 fn selection_cached(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -309,35 +332,10 @@ fn selection_cached(c: &mut Criterion) {
         .expect("runtime");
     let mut g = c.benchmark_group("selection_cached");
     let mut test = CachedSelection::new(&rt, TestBackend::new(140, 42));
-    g.bench_function("sixel/test_backend", |b| {
-        let _guard = rt.enter();
-        b.iter_custom(|iters| {
-            let mut total = std::time::Duration::ZERO;
-            for _ in 0..iters {
-                // Finished (cache-hit) jobs of the previous press are taken outside the timing.
-                test.layer.drain(&test.app);
-                let t = Instant::now();
-                test.press();
-                total += t.elapsed();
-            }
-            total
-        })
-    });
+    bench_presses(&mut g, "sixel/test_backend", &rt, &mut test);
     drop(test);
     let mut cross = CachedSelection::new(&rt, CrosstermBackend::new(std::io::sink()));
-    g.bench_function("sixel/crossterm_sink", |b| {
-        let _guard = rt.enter();
-        b.iter_custom(|iters| {
-            let mut total = std::time::Duration::ZERO;
-            for _ in 0..iters {
-                cross.layer.drain(&cross.app);
-                let t = Instant::now();
-                cross.press();
-                total += t.elapsed();
-            }
-            total
-        })
-    });
+    bench_presses(&mut g, "sixel/crossterm_sink", &rt, &mut cross);
     g.finish();
 }
 
