@@ -19,7 +19,7 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use serde_json::json;
-use xmedia::app::{App, AppConfig};
+use xmedia::app::App;
 use xmedia::domain::{Page, ProviderKind, UserRef};
 use xmedia::error::ProviderError;
 use xmedia::http::{HttpClient, HttpConfig};
@@ -243,27 +243,11 @@ fn hostile_page(payload: &str) -> Page {
     page
 }
 
-fn app_with(page: Page, w: u16, h: u16) -> App {
-    let config = AppConfig {
-        user_label: "@orbitlab".into(),
-        ..AppConfig::default()
-    };
-    let mut app = App::new(ProviderKind::Keyapi, config);
-    app.update(Msg::Resized(w, h));
-    app.update(Msg::Tick(now()));
-    app.update(Msg::Started);
-    app.update(Msg::PageLoaded {
-        req: RequestId(1),
-        page,
-    });
-    app
-}
-
 /// Every pane in several layouts: wide with preview, stacked narrow, the quoted tweet selected,
 /// the help overlay on top, and a refresh that failed with `error` in the status bar.
 fn check_all_frames(case: &str, page: Page, visible: &str, error: Option<ProviderError>) {
     let (w, h) = (200, 50);
-    let mut app = app_with(page.clone(), w, h);
+    let mut app = common::app_with(page.clone(), w, h);
     let wide = frame(&app, w, h);
     assert_clean(&format!("{case} wide"), &wide);
     assert!(
@@ -271,7 +255,7 @@ fn check_all_frames(case: &str, page: Page, visible: &str, error: Option<Provide
         "{case}: {visible:?} must stay visible\n{}",
         wide.screen
     );
-    let stacked = frame(&app_with(page, 80, 60), 80, 60);
+    let stacked = frame(&common::app_with(page, 80, 60), 80, 60);
     assert_clean(&format!("{case} stacked"), &stacked);
     for _ in 0..3 {
         app.update(key('j'));
@@ -352,7 +336,7 @@ fn a5_title_and_cursor_reports_are_stripped() {
 fn a6_osc8_link_spoof_is_stripped() {
     run_case("A6");
     let page = sanitize_page(hostile_page(CASES[5].1));
-    let f = frame(&app_with(page, 200, 50), 200, 50);
+    let f = frame(&common::app_with(page, 200, 50), 200, 50);
     assert!(!f.screen.contains("evil.example"), "{}", f.screen);
     assert!(!String::from_utf8_lossy(&f.bytes).contains("evil.example"));
 }
@@ -379,7 +363,7 @@ fn a11_carriage_return_backspace_and_bell_are_stripped() {
 fn a12_bidi_overrides_and_isolates_are_stripped_everywhere() {
     run_case("A12");
     let page = sanitize_page(hostile_page(CASES[9].1));
-    let f = frame(&app_with(page, 200, 50), 200, 50);
+    let f = frame(&common::app_with(page, 200, 50), 200, 50);
     for bidi in ['\u{202e}', '\u{2066}', '\u{2069}'] {
         assert!(!f.screen.contains(bidi), "{bidi:?} on screen");
         assert!(
@@ -396,7 +380,7 @@ fn a13_zero_width_removed_but_zwj_family_kept() {
     let page = sanitize_page(hostile_page(&format!("fam{family}ily")));
     let t = &page.tweets[0].text;
     assert!(t.contains(family), "ZWJ sequence kept: {t:?}");
-    let f = frame(&app_with(page, 200, 50), 200, 50);
+    let f = frame(&common::app_with(page, 200, 50), 200, 50);
     assert_clean("A13 family", &f);
     assert!(
         String::from_utf8_lossy(&f.bytes).contains(family),
@@ -404,7 +388,7 @@ fn a13_zero_width_removed_but_zwj_family_kept() {
     );
     // The border right of the list still sits in its column on every row (cell budget kept).
     let (w, h) = (200, 50);
-    let app = app_with(sanitize_page(hostile_page(family)), w, h);
+    let app = common::app_with(sanitize_page(hostile_page(family)), w, h);
     let f = frame(&app, w, h);
     let mut parser = vt100::Parser::new(h, w, 0);
     parser.process(&f.bytes);
@@ -428,7 +412,7 @@ fn a10_unterminated_osc_is_cut_and_following_fields_render() {
     let page = sanitize_page(hostile_page("tail \x1b]0;never-terminated"));
     // The payload ends the field; what follows it in the same pane must still be drawn.
     assert_eq!(page.tweets[0].text, "<tail ");
-    let mut app = app_with(page, 200, 50);
+    let mut app = common::app_with(page, 200, 50);
     let f = frame(&app, 200, 50);
     assert_clean("A10", &f);
     assert!(f.screen.contains("<tail"), "{}", f.screen);
@@ -448,7 +432,7 @@ fn a10_unterminated_osc_is_cut_and_following_fields_render() {
 fn a14_tab_becomes_space_and_newline_splits_lines() {
     let page = sanitize_page(hostile_page("col1\tcol2\nsecond line"));
     assert_eq!(page.tweets[0].text, "<col1 col2\nsecond line> after");
-    let f = frame(&app_with(page, 200, 50), 200, 50);
+    let f = frame(&common::app_with(page, 200, 50), 200, 50);
     assert_clean("A14", &f);
     let lines: Vec<&str> = f.screen.lines().collect();
     let first = lines

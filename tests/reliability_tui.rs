@@ -15,9 +15,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
 use support::pty::PtyApp;
-use xmedia::app::{App, AppConfig};
-use xmedia::domain::{Page, ProviderKind};
-use xmedia::msg::{Msg, RequestId};
+use xmedia::app::App;
+use xmedia::msg::Msg;
 use xmedia::testing::{Reply, ScriptedServer};
 
 /// A liveness bound (the tests never assert speed).
@@ -480,24 +479,6 @@ fn g12_tmux_without_passthrough_draws_halfblocks_and_no_graphics_escapes() {
 // ---------------------------------------------------------------------------------------------
 // G8, G9: wide characters and endless words stay inside their panes
 
-fn app_with(page: Page, w: u16, h: u16) -> App {
-    let mut app = App::new(
-        ProviderKind::Keyapi,
-        AppConfig {
-            user_label: "@orbitlab".into(),
-            ..AppConfig::default()
-        },
-    );
-    app.update(Msg::Resized(w, h));
-    app.update(Msg::Tick(now()));
-    app.update(Msg::Started);
-    app.update(Msg::PageLoaded {
-        req: RequestId(1),
-        page,
-    });
-    app
-}
-
 fn draw(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     term.draw(|f| {
@@ -553,7 +534,7 @@ fn g8_cjk_nfd_hangul_emoji_modifiers_and_zwj_next_to_borders() {
     }
     let page = xmedia::provider::sanitize_page(page);
     for (w, h) in [(120, 34), (121, 34), (80, 40), (101, 30)] {
-        let mut app = app_with(page.clone(), w, h);
+        let mut app = common::app_with(page.clone(), w, h);
         for i in 0..page.tweets.len() {
             let term = draw(&app, w, h);
             assert_borders_in_place(&term, &format!("{w}x{h} selected {i}"));
@@ -563,7 +544,7 @@ fn g8_cjk_nfd_hangul_emoji_modifiers_and_zwj_next_to_borders() {
             )));
         }
     }
-    let app = app_with(page, 120, 34);
+    let app = common::app_with(page, 120, 34);
     insta::assert_snapshot!("g8_wide_text", draw(&app, 120, 34).backend());
 }
 
@@ -577,7 +558,7 @@ fn g9_a_five_thousand_character_word_stays_in_its_pane() {
     page.profile.as_mut().expect("profile").bio = Some(word.clone());
     page.profile.as_mut().expect("profile").name = Some(word.clone());
     for (w, h) in [(120, 34), (80, 40), (200, 60)] {
-        let app = app_with(page.clone(), w, h);
+        let app = common::app_with(page.clone(), w, h);
         let term = draw(&app, w, h);
         assert_borders_in_place(&term, &format!("{w}x{h}"));
         // The preview wraps the word onto many lines, all inside the pane.
@@ -603,7 +584,7 @@ fn g1_extreme_sizes_draw_without_panicking() {
         (65535, 1),
         (1, 65535),
     ] {
-        let mut app = app_with(fixture_page(Some("c1")), w, h);
+        let mut app = common::app_with(fixture_page(Some("c1")), w, h);
         app.update(Msg::Key(crossterm::event::KeyEvent::new(
             crossterm::event::KeyCode::Char('?'),
             crossterm::event::KeyModifiers::NONE,

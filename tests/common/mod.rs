@@ -258,3 +258,22 @@ pub fn page_of(range: std::ops::Range<usize>, next: Option<&str>) -> Page {
         warnings: vec![],
     }
 }
+
+/// A KeyAPI app for `@orbitlab` in a `w`×`h` terminal that asked for its first page and got
+/// `page`.
+pub fn app_with(page: Page, w: u16, h: u16) -> xmedia::app::App {
+    use xmedia::msg::{Msg, RequestId};
+    let config = xmedia::app::AppConfig {
+        user_label: "@orbitlab".into(),
+        ..xmedia::app::AppConfig::default()
+    };
+    let mut app = xmedia::app::App::new(xmedia::domain::ProviderKind::Keyapi, config);
+    app.update(Msg::Resized(w, h));
+    app.update(Msg::Tick(now()));
+    app.update(Msg::Started);
+    app.update(Msg::PageLoaded {
+        req: RequestId(1),
+        page,
+    });
+    app
+}
