@@ -132,6 +132,35 @@ fn g2_resize_storm_while_pictures_decode() {
     assert_restored(&app, "after the storm");
 }
 
+/// G2: a key typed at the moment the window is resized reaches the app at once. crossterm's
+/// default (mio, edge-triggered) input source drops the terminal's readiness when a resize
+/// signal is handled from the same wake-up, so such a key waited for the *next* key (seen as
+/// a `q` that did not quit until pressed twice). Each round resizes and types `j` together,
+/// then waits for that one move to show, typing nothing else.
+#[test]
+fn g2_keys_typed_during_a_resize_are_not_held_back() {
+    let env = Env::new();
+    let mut app = env.spawn(&["--demo", "--graphics", "halfblocks"], &[], 120, 35);
+    app.wait_text("Tweet 1 of", LIMIT);
+    let patience = Duration::from_secs(3);
+    for round in 1..=40u16 {
+        app.resize(120 + round % 2, 35);
+        app.send(b"j");
+        let want = format!("Tweet {} of", round + 1);
+        let start = Instant::now();
+        while !app.screen().contains(&want) {
+            assert!(
+                start.elapsed() < patience,
+                "round {round}: the `j` typed with a resize was held back; screen:\n{}",
+                app.screen()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    app.send(b"q");
+    assert_eq!(app.wait_exit(LIMIT), Some(0), "one q quits");
+}
+
 // ---------------------------------------------------------------------------------------------
 // G3, G4, B14: panics
 
