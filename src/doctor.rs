@@ -2,14 +2,14 @@
 
 use std::fmt::Write;
 
-use crate::media::graphics::{Graphics, protocol_name};
+use crate::media::graphics::Graphics;
 
 /// The graphics part of the doctor report, one fact a line.
 pub fn report(graphics: &Graphics) -> String {
     let mut s = String::new();
     let (cw, ch) = graphics.cell_px();
     let hints = &graphics.hints;
-    let _ = writeln!(s, "graphics:  {}", protocol_name(graphics.protocol()));
+    let _ = writeln!(s, "graphics:  {}", graphics.describe());
     let _ = writeln!(s, "  why:     {}", graphics.why);
     let _ = writeln!(
         s,

@@ -7,6 +7,7 @@
 //! rest of the tweet and its neighbours) and the pipeline cancels the rest. Finished pictures
 //! come back through [`ImageLayer::next_event`] and are drawn by [`ImageLayer::render`].
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,7 @@ use ratatui_image::protocol::Protocol;
 
 use crate::app::{App, previewable_media};
 use crate::domain::{Media, MediaKind, Profile, Tweet};
+use crate::media::kitty_direct;
 use crate::media::pipeline::{ImageEvent, ImageKey, ImagePipeline, ImageRequest};
 use crate::ui::Drawn;
 use crate::ui::format::duration_ms;
@@ -212,6 +214,42 @@ pub struct ImageLayer {
     wanted: Vec<ImageKey>,
     cells: Option<Size>,
     depth: PrefetchDepth,
+    placements: KittyPlacements,
+}
+
+/// Kitty pictures placed directly ([`kitty_direct`]) stay on screen until deleted: text drawn
+/// over them does not erase them as it erases a sixel. The ids drawn in each frame are noted,
+/// and after the frame the ones no longer drawn are deleted.
+#[derive(Debug, Default)]
+struct KittyPlacements {
+    /// Drawn in the frame being rendered (`render` takes `&self`).
+    drawn: RefCell<Vec<u32>>,
+    /// On screen since the last frame.
+    shown: Vec<u32>,
+}
+
+impl KittyPlacements {
+    fn note(&self, protocol: &Protocol, at: Rect) {
+        if let Protocol::Sixel(blob) = protocol
+            && let Some(id) = kitty_direct::image_id(&blob.data)
+            // ratatui-image draws nothing in a box smaller than the picture.
+            && blob.size.width <= at.width
+            && blob.size.height <= at.height
+        {
+            self.drawn.borrow_mut().push(id);
+        }
+    }
+
+    /// Deletes what was shown but not drawn in the frame just rendered.
+    fn after_draw(&mut self) -> Option<String> {
+        let drawn = std::mem::take(self.drawn.get_mut());
+        let mut out = String::new();
+        for id in self.shown.iter().filter(|id| !drawn.contains(id)) {
+            kitty_direct::delete(*id, &mut out);
+        }
+        self.shown = drawn;
+        (!out.is_empty()).then_some(out)
+    }
 }
 
 fn key(tweet: &Tweet, index: usize) -> ImageKey {
@@ -234,7 +272,21 @@ impl ImageLayer {
             wanted: Vec::new(),
             cells: None,
             depth: PrefetchDepth::new(),
+            placements: KittyPlacements::default(),
         }
+    }
+
+    /// Escape sequences to write to the terminal after a frame is drawn: the deletion of kitty
+    /// pictures placed directly that the frame no longer shows. `None` when there are none
+    /// (always, for every other protocol).
+    pub fn after_draw(&mut self) -> Option<String> {
+        self.placements.after_draw()
+    }
+
+    /// Escape sequences that take every picture this layer placed off the screen, for the exit.
+    pub fn before_exit(&mut self) -> Option<String> {
+        self.placements.drawn.get_mut().clear();
+        self.placements.after_draw()
     }
 
     /// [`Self::sync_at`] now, by the clock.
@@ -474,6 +526,7 @@ impl ImageLayer {
                     w,
                     h,
                 );
+                self.placements.note(protocol, at);
                 frame.render_widget(Image::new(protocol), at);
             }
             Some(Slot::Failed(reason)) => {
@@ -543,6 +596,7 @@ impl ImageLayer {
                     w,
                     h,
                 );
+                self.placements.note(protocol, at);
                 frame.render_widget(Image::new(protocol), at);
             }
         }

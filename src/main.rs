@@ -154,7 +154,7 @@ async fn browse(target: xmedia::cli::Target, started: std::time::Instant) -> i32
         .or_else(|| file_graphics(&session))
         .unwrap_or(GraphicsChoice::Auto);
     let graphics = xmedia::media::graphics::detect(choice);
-    tracing::info!("graphics: {:?}, {}", graphics.protocol(), graphics.why);
+    tracing::info!("graphics: {}, {}", graphics.describe(), graphics.why);
     let config = xmedia::app::AppConfig {
         header_pictures: graphics.protocol() != ratatui_image::picker::ProtocolType::Halfblocks,
         ..config
@@ -164,7 +164,10 @@ async fn browse(target: xmedia::cli::Target, started: std::time::Instant) -> i32
         session.source.http().media_client().clone(),
         &Default::default(),
     );
-    let mut pipeline_config = xmedia::media::pipeline::PipelineConfig::default();
+    let mut pipeline_config = xmedia::media::pipeline::PipelineConfig {
+        kitty: graphics.kitty,
+        ..Default::default()
+    };
     if let Some(mb) = session.config.file.cache_mb {
         pipeline_config.cache_budget =
             usize::try_from(mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);

@@ -16,6 +16,7 @@ pub mod decode;
 pub mod download;
 pub mod encode;
 pub mod graphics;
+pub mod kitty_direct;
 pub mod pipeline;
 pub mod sixel;
 pub mod size;

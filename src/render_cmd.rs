@@ -17,7 +17,7 @@ use crate::media::MediaError;
 use crate::media::contain::contained;
 use crate::media::decode::{DecodeLimits, decode_to_fit};
 use crate::media::download::{DownloadConfig, Downloader};
-use crate::media::encode::{encode, pixel_box};
+use crate::media::encode::{KittyPlacement, encode_with, pixel_box};
 use crate::media::graphics::{self, FALLBACK_CELL, GraphicsChoice, fixed_picker};
 use crate::media::size::{choose, sized_url};
 
@@ -62,7 +62,7 @@ pub struct RenderArgs {
 /// Runs the command; returns the exit code (0 drawn, 1 the picture failed, 2 bad input).
 pub async fn run(args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let cells = Size::new(args.cells.width, args.cells.height);
-    let picker = choose_picker(args, std::io::stdout().is_terminal());
+    let (picker, kitty) = choose_picker(args, std::io::stdout().is_terminal());
     let bytes = match load(&args.source, pixel_box(&picker, cells)).await {
         Ok(b) => b,
         Err(e) => {
@@ -70,9 +70,10 @@ pub async fn run(args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) ->
             return 2;
         }
     };
-    let encoded = tokio::task::spawn_blocking(move || render_protocol(&bytes, &picker, cells))
-        .await
-        .unwrap_or_else(|e| Err(MediaError::Encode(e.to_string())));
+    let encoded =
+        tokio::task::spawn_blocking(move || render_protocol_with(&bytes, &picker, kitty, cells))
+            .await
+            .unwrap_or_else(|e| Err(MediaError::Encode(e.to_string())));
     let protocol = match encoded {
         Ok(p) => p,
         Err(e) => {
@@ -90,20 +91,28 @@ pub async fn run(args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) ->
     }
 }
 
-fn choose_picker(args: &RenderArgs, stdout_is_tty: bool) -> Picker {
+/// The picker, and how kitty pictures are placed: as forced, else as the terminal is detected.
+fn choose_picker(args: &RenderArgs, stdout_is_tty: bool) -> (Picker, KittyPlacement) {
     let cell_px = args.cell_px.map(|d| (d.width, d.height));
+    let forced_kitty = if args.graphics == GraphicsChoice::KittyDirect {
+        KittyPlacement::Direct
+    } else {
+        KittyPlacement::Placeholders
+    };
     match (args.graphics.protocol(), cell_px) {
-        (Some(p), Some(px)) => fixed_picker(p, px),
-        (None, _) if !stdout_is_tty => {
-            fixed_picker(ProtocolType::Halfblocks, cell_px.unwrap_or(FALLBACK_CELL))
-        }
-        (Some(p), None) if !stdout_is_tty => fixed_picker(p, FALLBACK_CELL),
+        (Some(p), Some(px)) => (fixed_picker(p, px), forced_kitty),
+        (None, _) if !stdout_is_tty => (
+            fixed_picker(ProtocolType::Halfblocks, cell_px.unwrap_or(FALLBACK_CELL)),
+            forced_kitty,
+        ),
+        (Some(p), None) if !stdout_is_tty => (fixed_picker(p, FALLBACK_CELL), forced_kitty),
         (choice, _) => {
-            let mut picker = graphics::detect(args.graphics).picker;
+            let detected = graphics::detect(args.graphics);
+            let mut picker = detected.picker;
             if let (None, Some(px)) = (choice, cell_px) {
                 picker = fixed_picker(picker.protocol_type(), px);
             }
-            picker
+            (picker, detected.kitty)
         }
     }
 }
@@ -135,6 +144,16 @@ async fn load(source: &str, target_px: (u32, u32)) -> Result<bytes::Bytes, Media
 
 /// Decode, fit and encode, as the pipeline does (a decoder panic included: it is an error).
 pub fn render_protocol(bytes: &[u8], picker: &Picker, cells: Size) -> Result<Protocol, MediaError> {
+    render_protocol_with(bytes, picker, KittyPlacement::Placeholders, cells)
+}
+
+/// [`render_protocol`] with kitty pictures placed as `kitty` says.
+pub fn render_protocol_with(
+    bytes: &[u8],
+    picker: &Picker,
+    kitty: KittyPlacement,
+    cells: Size,
+) -> Result<Protocol, MediaError> {
     contained(|| {
         let fitted = decode_to_fit(
             bytes,
@@ -142,7 +161,7 @@ pub fn render_protocol(bytes: &[u8], picker: &Picker, cells: Size) -> Result<Pro
             &DecodeLimits::default(),
             &|| false,
         )?;
-        encode(picker, fitted.image, cells)
+        encode_with(picker, kitty, fitted.image, cells)
     })
 }
 

@@ -108,6 +108,9 @@ where
             })?;
             if let Some(layer) = deps.images.as_mut() {
                 layer.sync(app, &drawn);
+                if let Some(commands) = layer.after_draw() {
+                    write_now(terminal, &commands)?;
+                }
             }
             startup.drawn(app);
             if std::mem::take(&mut first_frame) {
@@ -137,7 +140,20 @@ where
         };
         pending.push(msg);
     }
+    if let Some(commands) = deps.images.as_mut().and_then(ImageLayer::before_exit) {
+        write_now(terminal, &commands)?;
+    }
     Ok(())
+}
+
+/// Writes escape sequences that are not part of a frame (picture deletions) straight away.
+fn write_now<B: Backend + Write>(
+    terminal: &mut Terminal<B>,
+    commands: &str,
+) -> std::io::Result<()> {
+    let out = terminal.backend_mut();
+    out.write_all(commands.as_bytes())?;
+    Write::flush(out)
 }
 
 /// Logs how long after process start the first frame, and the first frame with tweets, were

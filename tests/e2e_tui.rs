@@ -250,3 +250,63 @@ fn open_media_runs_the_configured_player_for_videos() {
     app.send(b"q");
     assert_eq!(app.wait_exit(LIMIT), Some(0));
 }
+
+/// `--graphics kitty-direct` (what an older kitty gets): the real binary transmits pictures with
+/// placements at the cursor, deletes them when the help overlay covers the pane, and takes
+/// the rest off the screen when it exits. The emulator here ignores kitty's APC commands, so
+/// the bytes written are what is checked.
+#[test]
+fn kitty_direct_places_pictures_and_deletes_them_when_covered_and_at_exit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = spawn(&["--demo", "--graphics", "kitty-direct"], &dir);
+    app.wait_text("Tweet 1 of", LIMIT);
+    let placed = |raw: &[u8]| -> Vec<String> {
+        let text = String::from_utf8_lossy(raw);
+        text.split("\x1b_Ga=T,f=24,q=2,C=1,i=")
+            .skip(1)
+            .filter_map(|r| r.split(',').next().map(str::to_string))
+            .collect()
+    };
+    let start = std::time::Instant::now();
+    while placed(&app.raw()).len() < 3 {
+        assert!(
+            start.elapsed() < LIMIT,
+            "preview, avatar and badge placed; got {:?}",
+            placed(&app.raw())
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let ids = placed(&app.raw());
+    let deletes = |raw: &[u8]| {
+        String::from_utf8_lossy(raw)
+            .matches("\x1b_Ga=d,d=I,i=")
+            .count()
+    };
+    assert_eq!(deletes(&app.raw()), 0, "nothing deleted yet");
+    app.send(b"?");
+    app.wait_text("Keys", LIMIT);
+    let start = std::time::Instant::now();
+    while deletes(&app.raw()) < ids.len() {
+        assert!(start.elapsed() < LIMIT, "every picture deleted under help");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let raw = String::from_utf8_lossy(&app.raw()).to_string();
+    for id in &ids {
+        assert!(
+            raw.contains(&format!("\x1b_Ga=d,d=I,i={id},q=2\x1b\\")),
+            "picture {id} deleted"
+        );
+    }
+    app.send(b"?");
+    app.send(b"q");
+    assert_eq!(app.wait_exit(LIMIT), Some(0));
+    assert!(app.terminal_restored());
+    let raw = String::from_utf8_lossy(&app.raw()).to_string();
+    let last_place = raw.rfind("\x1b_Ga=T").expect("placed");
+    let last_delete = raw.rfind("\x1b_Ga=d").expect("deleted");
+    assert!(last_delete > last_place, "the exit takes the pictures off");
+    assert!(
+        last_delete < raw.rfind("\x1b[?1049l").expect("alt screen left"),
+        "before leaving the alternate screen"
+    );
+}

@@ -8,14 +8,16 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
-use ratatui_image::picker::ProtocolType;
+use ratatui_image::picker::{Picker, ProtocolType};
 use xmedia::app::{App, AppConfig};
 use xmedia::demo::{self, DemoOptions};
 use xmedia::domain::ProviderKind;
 use xmedia::http::{HttpClient, HttpConfig};
 use xmedia::image_layer::{ImageLayer, PrefetchDepth};
 use xmedia::media::download::Downloader;
+use xmedia::media::encode::KittyPlacement;
 use xmedia::media::graphics::fixed_picker;
+use xmedia::media::kitty_direct;
 use xmedia::media::pipeline::{ImagePipeline, PipelineConfig};
 use xmedia::msg::{Msg, RequestId};
 use xmedia::provider::{AnyProvider, Provider};
@@ -26,6 +28,8 @@ struct Harness {
     term: Terminal<TestBackend>,
     image_area: Option<Rect>,
     drawn: xmedia::ui::Drawn,
+    /// What the layer asked to write to the terminal after each frame, in order.
+    after_draw: String,
 }
 
 impl Harness {
@@ -50,6 +54,21 @@ impl Harness {
         self.image_area = drawn.image_area;
         self.drawn = drawn;
         self.layer.sync_at(&self.app, &drawn, at);
+        if let Some(commands) = self.layer.after_draw() {
+            self.after_draw.push_str(&commands);
+        }
+    }
+
+    /// The ids of the kitty pictures placed directly in the last frame.
+    fn kitty_ids(&self) -> Vec<u32> {
+        let buf = self.term.backend().buffer();
+        let mut ids: Vec<u32> = buf
+            .content()
+            .iter()
+            .filter_map(|c| kitty_direct::image_id(c.symbol()))
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Waits for pictures until the shown one is on screen (a liveness limit, not a speed one).
@@ -147,6 +166,20 @@ async fn harness_with_options(
     config: AppConfig,
     options: DemoOptions,
 ) -> (Harness, demo::DemoServer) {
+    let pictures = (
+        fixed_picker(ProtocolType::Halfblocks, (10, 20)),
+        PipelineConfig::default(),
+    );
+    harness_with_pipeline(kind, config, options, pictures).await
+}
+
+/// A harness whose pictures are made with `picker` and `pipeline_config`.
+async fn harness_with_pipeline(
+    kind: ProviderKind,
+    config: AppConfig,
+    options: DemoOptions,
+    (picker, pipeline_config): (Picker, PipelineConfig),
+) -> (Harness, demo::DemoServer) {
     let server = demo::start(options).await.expect("demo server");
     let http = HttpClient::new(&HttpConfig::default());
     let provider = AnyProvider::new(server.provider_config(kind).expect("config"), http.clone());
@@ -165,8 +198,8 @@ async fn harness_with_options(
     });
     let pipeline = ImagePipeline::new(
         Downloader::new(http.reqwest().clone(), &Default::default()),
-        fixed_picker(ProtocolType::Halfblocks, (10, 20)),
-        PipelineConfig::default(),
+        picker,
+        pipeline_config,
     );
     let h = Harness {
         app,
@@ -174,6 +207,7 @@ async fn harness_with_options(
         term: Terminal::new(TestBackend::new(140, 42)).expect("terminal"),
         image_area: None,
         drawn: Default::default(),
+        after_draw: String::new(),
     };
     (h, server)
 }
@@ -321,6 +355,93 @@ async fn header_shows_avatar_and_badge_pictures_when_enabled() {
     // Help open: no header pictures either (they would sit on top of the overlay).
     h.key('?');
     assert_eq!(half_blocks(&h.rect_text(avatar)), 0);
+}
+
+/// Kitty pictures placed directly are not erased by text drawn over them, so the layer deletes
+/// each one the frame no longer draws: the old preview when the selection moves, everything
+/// under the help overlay, everything at exit — and nothing that is still shown.
+#[tokio::test]
+async fn kitty_pictures_placed_directly_are_deleted_once_no_longer_drawn() {
+    let direct = PipelineConfig {
+        kitty: KittyPlacement::Direct,
+        ..PipelineConfig::default()
+    };
+    let (mut h, server) = harness_with_pipeline(
+        ProviderKind::Xapi,
+        AppConfig {
+            header_pictures: true,
+            ..AppConfig::default()
+        },
+        DemoOptions::default(),
+        (fixed_picker(ProtocolType::Kitty, (10, 20)), direct),
+    )
+    .await;
+    h.app
+        .update(Msg::ProfileLoaded(demo_profile(&server).await));
+    h.settle().await;
+    for _ in 0..50 {
+        if h.kitty_ids().len() == 3 {
+            break;
+        }
+        let ev = tokio::time::timeout(Duration::from_secs(10), h.layer.next_event())
+            .await
+            .expect("header pictures arrive");
+        h.layer.on_event(ev, &h.app);
+        h.draw();
+    }
+    let first = h.kitty_ids();
+    assert_eq!(first.len(), 3, "preview, avatar and badge placed");
+    assert_eq!(
+        h.after_draw, "",
+        "nothing deleted while everything is shown"
+    );
+    // The deletions asked for, as a sorted list of ids (each checked to be exactly what
+    // `kitty_direct::delete` writes).
+    let deleted = |commands: &str| {
+        let mut ids: Vec<u32> = commands
+            .split_inclusive("\x1b\\")
+            .map(|c| {
+                let id = c
+                    .strip_prefix("\x1b_Ga=d,d=I,i=")
+                    .and_then(|r| r.split(',').next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("not a deletion: {c:?}"));
+                let mut expected = String::new();
+                kitty_direct::delete(id, &mut expected);
+                assert_eq!(c, expected);
+                id
+            })
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+
+    h.key('j');
+    h.settle().await;
+    let second = h.kitty_ids();
+    assert_eq!(second.len(), 3);
+    let gone: Vec<u32> = first
+        .iter()
+        .copied()
+        .filter(|id| !second.contains(id))
+        .collect();
+    assert_eq!(
+        gone.len(),
+        1,
+        "only the preview changed: {first:?} → {second:?}"
+    );
+    assert_eq!(deleted(&std::mem::take(&mut h.after_draw)), gone);
+
+    h.key('?');
+    assert!(h.kitty_ids().is_empty(), "no picture over the help");
+    assert_eq!(deleted(&std::mem::take(&mut h.after_draw)), second);
+
+    h.key('?');
+    assert_eq!(h.kitty_ids(), second, "drawn again from the cache");
+    assert_eq!(h.after_draw, "");
+    let at_exit = h.layer.before_exit().expect("deletions at exit");
+    assert_eq!(deleted(&at_exit), second, "all taken off at exit");
+    assert_eq!(h.layer.before_exit(), None);
 }
 
 #[tokio::test]

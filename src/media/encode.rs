@@ -27,11 +27,34 @@ pub fn pixel_box(picker: &Picker, cells: Size) -> (u32, u32) {
     }
 }
 
+/// How kitty pictures reach the screen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KittyPlacement {
+    /// ratatui-image's unicode placeholders (kitty 0.28 and later).
+    #[default]
+    Placeholders,
+    /// Placed at the cursor and deleted by the picture layer ([`super::kitty_direct`]).
+    Direct,
+}
+
 /// Encodes `image` (already sized with [`pixel_box`] and `decode::fit_within`) for a pane of
 /// `cells`. CPU-bound for sixel/kitty/iTerm2: run it on `spawn_blocking`. Sixel is encoded by
 /// [`super::sixel`]; kitty and iTerm2 by ratatui-image.
 pub fn encode(picker: &Picker, image: DynamicImage, cells: Size) -> Result<Protocol, MediaError> {
+    encode_with(picker, KittyPlacement::Placeholders, image, cells)
+}
+
+/// [`encode`], with kitty pictures placed as `kitty` says.
+pub fn encode_with(
+    picker: &Picker,
+    kitty: KittyPlacement,
+    image: DynamicImage,
+    cells: Size,
+) -> Result<Protocol, MediaError> {
     match picker.protocol_type() {
+        ProtocolType::Kitty if kitty == KittyPlacement::Direct => {
+            super::kitty_direct::protocol(&image, cells).map(Protocol::Sixel)
+        }
         ProtocolType::Halfblocks => {
             // Built directly: going through `new_protocol` would need the picture at the nominal
             // font size (10×20 per cell) only for it to be shrunk again to 1×2.

@@ -9,6 +9,8 @@ use ratatui_image::FontSize;
 use ratatui_image::picker::{Picker, ProtocolType};
 use serde::Deserialize;
 
+use super::encode::KittyPlacement;
+
 /// Longest the terminal may take to answer the capability query. ratatui-image restarts this
 /// wait each time it reads something, so a terminal that answers at all finishes quickly and a
 /// silent one costs this once.
@@ -24,6 +26,9 @@ pub enum GraphicsChoice {
     #[default]
     Auto,
     Kitty,
+    /// Kitty pictures placed at the cursor, for kittys without unicode placeholders (< 0.28).
+    #[serde(rename = "kitty-direct")]
+    KittyDirect,
     Sixel,
     Iterm2,
     Halfblocks,
@@ -34,6 +39,7 @@ impl GraphicsChoice {
         match self {
             Self::Auto => "auto",
             Self::Kitty => "kitty",
+            Self::KittyDirect => "kitty-direct",
             Self::Sixel => "sixel",
             Self::Iterm2 => "iterm2",
             Self::Halfblocks => "halfblocks",
@@ -44,7 +50,7 @@ impl GraphicsChoice {
     pub fn protocol(self) -> Option<ProtocolType> {
         match self {
             Self::Auto => None,
-            Self::Kitty => Some(ProtocolType::Kitty),
+            Self::Kitty | Self::KittyDirect => Some(ProtocolType::Kitty),
             Self::Sixel => Some(ProtocolType::Sixel),
             Self::Iterm2 => Some(ProtocolType::Iterm2),
             Self::Halfblocks => Some(ProtocolType::Halfblocks),
@@ -59,11 +65,12 @@ impl FromStr for GraphicsChoice {
         match s.trim().to_ascii_lowercase().as_str() {
             "auto" => Ok(Self::Auto),
             "kitty" => Ok(Self::Kitty),
+            "kitty-direct" | "kittydirect" => Ok(Self::KittyDirect),
             "sixel" => Ok(Self::Sixel),
             "iterm2" | "iterm" => Ok(Self::Iterm2),
             "halfblocks" | "blocks" => Ok(Self::Halfblocks),
             other => Err(format!(
-                "unknown graphics protocol {other:?}; expected auto, kitty, sixel, iterm2 or halfblocks"
+                "unknown graphics protocol {other:?}; expected auto, kitty, kitty-direct, sixel, iterm2 or halfblocks"
             )),
         }
     }
@@ -149,11 +156,21 @@ pub struct Graphics {
     /// Keys the user typed while the query waited for its answer: read from stdin with the
     /// answer, so the app must replay them or they are lost.
     pub typed_ahead: Vec<KeyEvent>,
+    /// How kitty pictures are placed (meaningful when the protocol is kitty).
+    pub kitty: KittyPlacement,
 }
 
 impl Graphics {
     pub fn protocol(&self) -> ProtocolType {
         self.picker.protocol_type()
+    }
+
+    /// The protocol's name, with how kitty pictures are placed: "kitty (direct placement)".
+    pub fn describe(&self) -> String {
+        match (self.protocol(), self.kitty) {
+            (ProtocolType::Kitty, KittyPlacement::Direct) => "kitty (direct placement)".into(),
+            (p, _) => protocol_name(p).into(),
+        }
     }
 
     pub fn cell_px(&self) -> (u16, u16) {
@@ -184,7 +201,7 @@ pub fn detect(choice: GraphicsChoice) -> Graphics {
     let mut typed = TypeAhead::default();
     let queried = query_terminal(QUERY_TIMEOUT, hints.tmux, &mut typed);
     let mut graphics = decide(choice, queried, hints);
-    if choice.protocol().is_none() {
+    if choice == GraphicsChoice::Auto {
         avoid_old_kitty(&mut graphics, typed.xtversion.as_deref());
     }
     Graphics {
@@ -193,9 +210,11 @@ pub fn detect(choice: GraphicsChoice) -> Graphics {
     }
 }
 
-/// Kitty draws ratatui-image's pictures through unicode placeholders, which kitty added in 0.28:
-/// older kittys (Debian 12 ships 0.26) answer the graphics query but show placeholder glyphs.
-/// There, half-blocks are the better picture; `--graphics kitty` still forces kitty.
+/// ratatui-image draws kitty pictures through unicode placeholders, which kitty added in 0.28:
+/// older kittys (Debian 12 ships 0.26) answer the graphics query but would show placeholder
+/// glyphs. There pictures are placed directly instead ([`super::kitty_direct`]); `--graphics
+/// kitty` still forces placeholders. Inside tmux a direct placement would not follow the pane,
+/// so there half-blocks are drawn.
 pub fn avoid_old_kitty(graphics: &mut Graphics, xtversion: Option<&str>) {
     if graphics.protocol() != ProtocolType::Kitty {
         return;
@@ -203,11 +222,21 @@ pub fn avoid_old_kitty(graphics: &mut Graphics, xtversion: Option<&str>) {
     let Some(version) = xtversion.and_then(kitty_version) else {
         return;
     };
-    if version < (0, 28) {
+    if version >= (0, 28) {
+        return;
+    }
+    if graphics.hints.tmux {
         graphics.picker.set_protocol_type(ProtocolType::Halfblocks);
         graphics.why = format!(
-            "half-blocks: the terminal is kitty {}.{}, older than 0.28, which kitty pictures need \
-             here (upgrade kitty, or --graphics kitty to try anyway)",
+            "half-blocks: the terminal is kitty {}.{}, older than 0.28, and inside tmux its \
+             pictures cannot be placed directly (upgrade kitty, or --graphics kitty to try anyway)",
+            version.0, version.1
+        );
+    } else {
+        graphics.kitty = KittyPlacement::Direct;
+        graphics.why = format!(
+            "kitty (direct placement): the terminal is kitty {}.{}, older than 0.28, which has \
+             no unicode placeholders; pictures are placed at the cursor instead",
             version.0, version.1
         );
     }
@@ -455,7 +484,7 @@ pub fn decide(
             picker.set_protocol_type(forced);
             format!(
                 "{} forced by --graphics/config; {query_note}",
-                protocol_name(forced)
+                choice.as_str()
             )
         }
         None => {
@@ -487,6 +516,11 @@ pub fn decide(
         answered,
         hints,
         typed_ahead: Vec::new(),
+        kitty: if choice == GraphicsChoice::KittyDirect {
+            KittyPlacement::Direct
+        } else {
+            KittyPlacement::Placeholders
+        },
     }
 }
 
@@ -495,7 +529,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn xtversion_answers_are_read_and_old_kitty_falls_back_to_half_blocks() {
+    fn xtversion_answers_are_read_and_old_kitty_places_pictures_directly() {
         use ratatui_image::picker::cap_parser::{Parser, Response};
         let answer = b"\x1bP>|kitty(0.26.5)\x1b\\\x1b_Gi=31;OK\x1b\\\x1b[?62;c\x1b[0n";
         let mut t = TypeAhead::default();
@@ -511,31 +545,43 @@ mod tests {
         assert!(responses.iter().any(|r| matches!(r, Response::Kitty)));
         assert!(responses.iter().any(|r| matches!(r, Response::Status)));
 
-        let kitty = || {
+        let kitty_in = |hints: EnvHints| {
             decide(
                 GraphicsChoice::Auto,
                 Ok(fixed_picker(ProtocolType::Kitty, (10, 20))),
-                EnvHints::default(),
+                hints,
             )
         };
+        let kitty = || kitty_in(EnvHints::default());
         let mut g = kitty();
         avoid_old_kitty(&mut g, t.xtversion.as_deref());
-        assert_eq!(g.protocol(), ProtocolType::Halfblocks);
+        assert_eq!(g.protocol(), ProtocolType::Kitty);
+        assert_eq!(g.kitty, KittyPlacement::Direct);
+        assert_eq!(g.describe(), "kitty (direct placement)");
         assert!(
             g.why.contains("0.26") && g.why.contains("0.28"),
             "{}",
             g.why
         );
+        // Inside tmux a direct placement would not follow the pane: half-blocks.
+        let mut g = kitty_in(EnvHints::from_lookup(|k| {
+            (k == "TMUX").then(|| "/tmp/tmux-0/default,1,0".to_string())
+        }));
+        avoid_old_kitty(&mut g, t.xtversion.as_deref());
+        assert_eq!(g.protocol(), ProtocolType::Halfblocks);
+        assert!(g.why.contains("tmux"), "{}", g.why);
         for newer in ["kitty(0.28.0)", "kitty(0.35.2)", "kitty(1.0.0)"] {
             let mut g = kitty();
             avoid_old_kitty(&mut g, Some(newer));
             assert_eq!(g.protocol(), ProtocolType::Kitty, "{newer}");
+            assert_eq!(g.kitty, KittyPlacement::Placeholders, "{newer}");
         }
         // Other terminals and unknown answers change nothing.
         for other in [None, Some("WezTerm 20240203"), Some("kitty(garbage)")] {
             let mut g = kitty();
             avoid_old_kitty(&mut g, other);
             assert_eq!(g.protocol(), ProtocolType::Kitty, "{other:?}");
+            assert_eq!(g.kitty, KittyPlacement::Placeholders, "{other:?}");
         }
     }
 
@@ -564,7 +610,20 @@ mod tests {
     #[test]
     fn parses_choices() {
         assert_eq!("Kitty".parse::<GraphicsChoice>(), Ok(GraphicsChoice::Kitty));
+        assert_eq!(
+            "kitty-direct".parse::<GraphicsChoice>(),
+            Ok(GraphicsChoice::KittyDirect)
+        );
         assert!("vt340".parse::<GraphicsChoice>().is_err());
+        // Forcing direct placement is kitty with direct placement.
+        let g = decide(
+            GraphicsChoice::KittyDirect,
+            Err("no tty".into()),
+            EnvHints::default(),
+        );
+        assert_eq!(g.protocol(), ProtocolType::Kitty);
+        assert_eq!(g.kitty, KittyPlacement::Direct);
+        assert!(g.why.starts_with("kitty-direct forced"), "{}", g.why);
     }
 
     #[test]

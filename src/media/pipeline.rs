@@ -24,7 +24,7 @@ use super::cache::{ByteLru, DEFAULT_BUDGET};
 use super::contain::contained;
 use super::decode::{DecodeLimits, decode_to_fit};
 use super::download::Downloader;
-use super::encode::{encode, estimated_bytes, pixel_box};
+use super::encode::{KittyPlacement, encode_with, estimated_bytes, pixel_box};
 use super::graphics::protocol_name;
 use super::size::{choose, sized_url};
 
@@ -146,6 +146,8 @@ pub struct PipelineConfig {
     /// selection cancels the last one inside this window, so nothing is fetched (and no
     /// keep-alive connection is torn down mid-response) for pictures flashing past.
     pub settle: Duration,
+    /// How kitty pictures are placed (unicode placeholders unless the terminal lacks them).
+    pub kitty: KittyPlacement,
 }
 
 impl Default for PipelineConfig {
@@ -159,6 +161,7 @@ impl Default for PipelineConfig {
             limits: DecodeLimits::default(),
             sized_urls: true,
             settle: Duration::from_millis(30),
+            kitty: KittyPlacement::default(),
         }
     }
 }
@@ -425,6 +428,7 @@ impl ImagePipeline {
             preview_key,
             downloader: self.downloader.clone(),
             picker: self.picker.clone(),
+            kitty: self.config.kitty,
             limits: self.config.limits.clone(),
             settle: self.config.settle,
             cache: self.cache.clone(),
@@ -544,6 +548,7 @@ struct Job {
     preview_key: CacheKey,
     downloader: Downloader,
     picker: Picker,
+    kitty: KittyPlacement,
     limits: DecodeLimits,
     settle: Duration,
     cache: Cache,
@@ -590,6 +595,7 @@ impl Job {
         let limits = self.limits.clone();
         let cancel = self.cancel.clone();
         let cells = self.cells;
+        let kitty = self.kitty;
         let (protocol, original, pixels) = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             // A decoder/encoder bug on this picture fails this picture only.
@@ -602,7 +608,7 @@ impl Job {
                     return Err(MediaError::Cancelled);
                 }
                 let pixels = (fitted.image.width(), fitted.image.height());
-                let protocol = encode(&picker, fitted.image, cells)?;
+                let protocol = encode_with(&picker, kitty, fitted.image, cells)?;
                 Ok((protocol, fitted.original, pixels))
             })
         })
