@@ -187,6 +187,9 @@ pub fn write_protocol(
     write_buffer(&buf, cols, rows, out)
 }
 
+/// Cell contents at least this long go straight to the output instead of through the line buffer.
+const PASS_THROUGH: usize = 4096;
+
 fn write_buffer(buf: &Buffer, cols: u16, rows: u16, out: &mut dyn Write) -> std::io::Result<()> {
     let mut s = String::new();
     // Make room (scrolling if needed), go back up, remember the top-left corner.
@@ -225,7 +228,16 @@ fn write_buffer(buf: &Buffer, cols: u16, rows: u16, out: &mut dyn Write) -> std:
                 sgr(&mut s, cell.bg, false);
                 bg = cell.bg;
             }
-            s.push_str(cell.symbol());
+            let symbol = cell.symbol();
+            if symbol.len() >= PASS_THROUGH {
+                // A picture's escape string (megabytes for kitty): written as it is rather than
+                // copied into `s` first.
+                out.write_all(s.as_bytes())?;
+                s.clear();
+                out.write_all(symbol.as_bytes())?;
+            } else {
+                s.push_str(symbol);
+            }
         }
         if fg != Color::Reset || bg != Color::Reset {
             s.push_str("\x1b[0m");
