@@ -86,6 +86,21 @@ impl Harness {
         panic!("the shown picture never arrived");
     }
 
+    /// Hands the layer's events to it and redraws, until `done` holds (checked before each
+    /// event) or 50 events have passed; each event may take `wait`, saying `what` if not.
+    async fn pump_until(&mut self, what: &str, wait: Duration, done: impl Fn(&Self) -> bool) {
+        for _ in 0..50 {
+            if done(self) {
+                return;
+            }
+            let ev = tokio::time::timeout(wait, self.layer.next_event())
+                .await
+                .unwrap_or_else(|_| panic!("{what} within {wait:?}"));
+            self.layer.on_event(ev, &self.app);
+            self.draw();
+        }
+    }
+
     fn area_text(&self) -> String {
         self.rect_text(self.image_area.expect("an image area"))
     }
@@ -286,16 +301,10 @@ async fn sensitive_media_stays_hidden_until_s_and_then_shows_at_once() {
     }
     h.draw();
     // Its picture is fetched ahead like any other, but not drawn.
-    for _ in 0..20 {
-        if !h.layer_busy() {
-            break;
-        }
-        let ev = tokio::time::timeout(Duration::from_secs(10), h.layer.next_event())
-            .await
-            .expect("prefetch finishes");
-        h.layer.on_event(ev, &h.app);
-        h.draw();
-    }
+    h.pump_until("prefetch finishes", Duration::from_secs(10), |h| {
+        !h.layer_busy()
+    })
+    .await;
     let hidden = h.area_text();
     assert_eq!(
         half_blocks(&hidden),
@@ -335,16 +344,10 @@ async fn header_shows_avatar_and_badge_pictures_when_enabled() {
     let badge = pics.badge.expect("room for the badge");
     assert_eq!((avatar.width, avatar.height), (6, 3), "2h × h cells");
     assert!(badge.x > avatar.right(), "badge on the text's first line");
-    for _ in 0..50 {
-        if half_blocks(&h.rect_text(avatar)) > 0 && half_blocks(&h.rect_text(badge)) > 0 {
-            break;
-        }
-        let ev = tokio::time::timeout(Duration::from_secs(10), h.layer.next_event())
-            .await
-            .expect("header pictures arrive");
-        h.layer.on_event(ev, &h.app);
-        h.draw();
-    }
+    h.pump_until("header pictures arrive", Duration::from_secs(10), |h| {
+        half_blocks(&h.rect_text(avatar)) > 0 && half_blocks(&h.rect_text(badge)) > 0
+    })
+    .await;
     assert!(half_blocks(&h.rect_text(avatar)) > 0, "avatar drawn");
     assert!(half_blocks(&h.rect_text(badge)) > 0, "badge drawn");
     // The name starts after the avatar, not under it.
@@ -379,16 +382,10 @@ async fn kitty_pictures_placed_directly_are_deleted_once_no_longer_drawn() {
     h.app
         .update(Msg::ProfileLoaded(demo_profile(&server).await));
     h.settle().await;
-    for _ in 0..50 {
-        if h.kitty_ids().len() == 3 {
-            break;
-        }
-        let ev = tokio::time::timeout(Duration::from_secs(10), h.layer.next_event())
-            .await
-            .expect("header pictures arrive");
-        h.layer.on_event(ev, &h.app);
-        h.draw();
-    }
+    h.pump_until("header pictures arrive", Duration::from_secs(10), |h| {
+        h.kitty_ids().len() == 3
+    })
+    .await;
     let first = h.kitty_ids();
     assert_eq!(first.len(), 3, "preview, avatar and badge placed");
     assert_eq!(
@@ -720,16 +717,10 @@ async fn a_failed_avatar_gives_its_room_back_to_the_header_text() {
         "{first_row}"
     );
     assert_eq!(h.layer.header_failed(&h.app), (false, false));
-    for _ in 0..50 {
-        if h.layer.header_failed(&h.app) == (true, true) {
-            break;
-        }
-        let ev = tokio::time::timeout(Duration::from_secs(20), h.layer.next_event())
-            .await
-            .expect("header pictures finish");
-        h.layer.on_event(ev, &h.app);
-        h.draw();
-    }
+    h.pump_until("header pictures finish", Duration::from_secs(20), |h| {
+        h.layer.header_failed(&h.app) == (true, true)
+    })
+    .await;
     assert_eq!(h.layer.header_failed(&h.app), (true, true));
     let (avatar, badge) = h.layer.header_failed(&h.app);
     h.app.update(Msg::HeaderPicturesFailed { avatar, badge });
