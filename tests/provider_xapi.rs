@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use xmedia::domain::{Cursor, MediaKind, ProviderKind, UserRef};
+use xmedia::domain::{Cursor, MediaKind, Page, ProviderKind, UserRef};
 use xmedia::error::ProviderError;
 use xmedia::http::{HttpClient, HttpConfig};
 use xmedia::provider::{AnyProvider, Provider, ProviderConfig};
@@ -58,23 +58,30 @@ async fn provider(include_retweets: bool) -> (ScriptedServer, AnyProvider) {
     provider_with("test-key", include_retweets).await
 }
 
+/// Serves the fixture `name` as the first page of user `id`'s tweets and fetches it.
+async fn recorded_page(server: &ScriptedServer, p: &AnyProvider, id: &str, name: &str) -> Page {
+    one_page(server, p, id, Reply::json(200, fixture(name))).await
+}
+
+/// Serves `reply` as the first page of user `id`'s tweets and fetches it.
+async fn one_page(server: &ScriptedServer, p: &AnyProvider, id: &str, reply: Reply) -> Page {
+    server.push(&format!("/2/users/{id}/tweets"), reply);
+    p.fetch_page(&UserRef::id(id), None).await.expect("page")
+}
+
 // ---------------------------------------------------------------------------------------------
 // Recorded pages
 
 #[tokio::test]
 async fn real_users_tweets_page_keeps_own_media_tweets_and_reports_errors() {
     let (server, p) = provider(false).await;
-    server.push(
-        TWEETS_PATH,
-        Reply::json(
-            200,
-            fixture("users_tweets_page_media_gif_video_rt_reply_error.json"),
-        ),
-    );
-    let page = p
-        .fetch_page(&UserRef::id(USER_ID), None)
-        .await
-        .expect("page");
+    let page = recorded_page(
+        &server,
+        &p,
+        USER_ID,
+        "users_tweets_page_media_gif_video_rt_reply_error.json",
+    )
+    .await;
 
     // 100 tweets: 34 retweets dropped, and of the rest only 4 carry media.
     let ids: Vec<&str> = page.tweets.iter().map(|t| t.id.as_str()).collect();
@@ -154,17 +161,13 @@ async fn real_users_tweets_page_keeps_own_media_tweets_and_reports_errors() {
 #[tokio::test]
 async fn real_users_tweets_page_with_retweets_included() {
     let (server, p) = provider(true).await;
-    server.push(
-        TWEETS_PATH,
-        Reply::json(
-            200,
-            fixture("users_tweets_page_media_gif_video_rt_reply_error.json"),
-        ),
-    );
-    let page = p
-        .fetch_page(&UserRef::id(USER_ID), None)
-        .await
-        .expect("page");
+    let page = recorded_page(
+        &server,
+        &p,
+        USER_ID,
+        "users_tweets_page_media_gif_video_rt_reply_error.json",
+    )
+    .await;
     // 4 own + 15 retweets whose media is in includes.media.
     assert_eq!(page.tweets.len(), 19);
     assert_eq!(page.tweets.iter().filter(|t| t.is_retweet).count(), 15);
@@ -197,14 +200,13 @@ async fn real_users_tweets_page_with_retweets_included() {
 #[tokio::test]
 async fn video_variants_keep_hls_and_pick_the_best_mp4() {
     let (server, p) = provider(false).await;
-    server.push(
-        "/2/users/495430242/tweets",
-        Reply::json(200, fixture("tweet_lookup_video_with_variants.json")),
-    );
-    let page = p
-        .fetch_page(&UserRef::id("495430242"), None)
-        .await
-        .expect("page");
+    let page = recorded_page(
+        &server,
+        &p,
+        "495430242",
+        "tweet_lookup_video_with_variants.json",
+    )
+    .await;
     assert_eq!(page.tweets.len(), 1);
     let t = &page.tweets[0];
     assert_eq!(t.text, "She's GOING with it! 🐍");
@@ -251,14 +253,13 @@ async fn video_variants_keep_hls_and_pick_the_best_mp4() {
 #[tokio::test]
 async fn media_example_text_expands_links_and_drops_the_media_link() {
     let (server, p) = provider(false).await;
-    server.push(
-        "/2/users/2244994945/tweets",
-        Reply::json(200, fixture("twitter-v2-rs_example_with_media_video.json")),
-    );
-    let page = p
-        .fetch_page(&UserRef::id("2244994945"), None)
-        .await
-        .expect("page");
+    let page = recorded_page(
+        &server,
+        &p,
+        "2244994945",
+        "twitter-v2-rs_example_with_media_video.json",
+    )
+    .await;
     let t = &page.tweets[0];
     assert!(!t.text.contains("https://t.co/"), "{}", t.text);
     assert!(!t.text.contains("pic.twitter.com"), "{}", t.text);
@@ -275,14 +276,13 @@ async fn media_example_text_expands_links_and_drops_the_media_link() {
 async fn quote_without_media_is_dropped_and_quoted_media_is_joined() {
     // The real quote example: neither tweet has media, so nothing is kept.
     let (server, p) = provider(false).await;
-    server.push(
-        "/2/users/2244994945/tweets",
-        Reply::json(200, fixture("twitter-v2-rs_example_quote.json")),
-    );
-    let page = p
-        .fetch_page(&UserRef::id("2244994945"), None)
-        .await
-        .expect("page");
+    let page = recorded_page(
+        &server,
+        &p,
+        "2244994945",
+        "twitter-v2-rs_example_quote.json",
+    )
+    .await;
     assert!(page.tweets.is_empty());
 
     // The same response with the recorded video attached to the quoted tweet (derived in-test).
@@ -294,14 +294,13 @@ async fn quote_without_media_is_dropped_and_quoted_media_is_joined() {
     quote["includes"]["tweets"][0]["attachments"] =
         json!({"media_keys": ["7_1293565706408038401"]});
     quote["includes"]["media"] = video["includes"]["media"].clone();
-    server.push(
-        "/2/users/2244994945/tweets",
+    let page = one_page(
+        &server,
+        &p,
+        "2244994945",
         Reply::json(200, quote.to_string()),
-    );
-    let page = p
-        .fetch_page(&UserRef::id("2244994945"), None)
-        .await
-        .expect("page");
+    )
+    .await;
     assert_eq!(page.tweets.len(), 1);
     let t = &page.tweets[0];
     assert_eq!(t.id, "1328399838128467969");
@@ -351,14 +350,7 @@ async fn retweet_examples_are_excluded_unless_asked_for() {
             .expect("json");
     rt["includes"]["tweets"][0]["attachments"] = json!({"media_keys": ["7_1293565706408038401"]});
     rt["includes"]["media"] = video["includes"]["media"].clone();
-    server.push(
-        "/2/users/2244994945/tweets",
-        Reply::json(200, rt.to_string()),
-    );
-    let page = p
-        .fetch_page(&UserRef::id("2244994945"), None)
-        .await
-        .expect("page");
+    let page = one_page(&server, &p, "2244994945", Reply::json(200, rt.to_string())).await;
     assert_eq!(server.requests()[0].query_param("exclude"), None);
     assert_eq!(page.tweets.len(), 1);
     let t = &page.tweets[0];
