@@ -338,16 +338,21 @@ fn resize_rows(
     }
     let split = oh / 2;
     let (upper, lower) = out.split_at_mut(split as usize * ow as usize * pixel.size());
-    std::thread::scope(|s| {
-        let top = s.spawn(|| band(0, split, upper));
+    let halves = std::thread::scope(|s| {
+        // No thread to be had (the process is at its limit): `None`, and the whole picture is
+        // resized on this thread below instead.
+        let top = std::thread::Builder::new()
+            .spawn_scoped(s, || band(0, split, upper))
+            .ok()?;
         let bottom = band(split, oh - split, lower);
         let top = top.join().unwrap_or_else(|_| {
             Err(MediaError::Decode(
                 "resize failed: a thread panicked".into(),
             ))
         });
-        top.and(bottom)
-    })
+        Some(top.and(bottom))
+    });
+    halves.unwrap_or_else(|| band(0, oh, out))
 }
 
 #[cfg(test)]

@@ -167,14 +167,17 @@ fn encode_pixels<const N: usize>(px: &[u8], w: usize, h: usize, options: &SixelO
         let split = bands / 2 * 6;
         let (top, bottom) = px.split_at(split * w * N);
         let (upper, lower) = std::thread::scope(|s| {
-            let lower = s.spawn(|| part(bottom, split));
+            let lower = std::thread::Builder::new()
+                .spawn_scoped(s, || part(bottom, split))
+                .ok();
             let upper = part(top, 0);
-            (upper, lower.join())
+            (upper, lower.and_then(|t| t.join().ok()))
         });
         out.extend_from_slice(&upper);
         out.push(b'-');
-        // The thread cannot fail short of running out of memory; encode the half here then.
-        out.extend_from_slice(&lower.unwrap_or_else(|_| part(bottom, split)));
+        // No thread to be had (the process is at its limit), or it failed: the lower half is
+        // encoded here, after the upper one.
+        out.extend_from_slice(&lower.unwrap_or_else(|| part(bottom, split)));
     } else {
         out.extend_from_slice(&part(px, 0));
     }
