@@ -12,6 +12,8 @@ use xmedia::testing::{Reply, ScriptedServer};
 
 const USER_ID: &str = "2351222345";
 const TWEETS_PATH: &str = "/2/users/2351222345/tweets";
+/// A real page of user USER_ID: media, a GIF, a video, retweets, replies and a partial error.
+const MIXED_PAGE: &str = "users_tweets_page_media_gif_video_rt_reply_error.json";
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/xapi/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -75,13 +77,7 @@ async fn one_page(server: &ScriptedServer, p: &AnyProvider, id: &str, reply: Rep
 #[tokio::test]
 async fn real_users_tweets_page_keeps_own_media_tweets_and_reports_errors() {
     let (server, p) = provider(false).await;
-    let page = recorded_page(
-        &server,
-        &p,
-        USER_ID,
-        "users_tweets_page_media_gif_video_rt_reply_error.json",
-    )
-    .await;
+    let page = recorded_page(&server, &p, USER_ID, MIXED_PAGE).await;
 
     // 100 tweets: 34 retweets dropped, and of the rest only 4 carry media.
     let ids: Vec<&str> = page.tweets.iter().map(|t| t.id.as_str()).collect();
@@ -161,13 +157,7 @@ async fn real_users_tweets_page_keeps_own_media_tweets_and_reports_errors() {
 #[tokio::test]
 async fn real_users_tweets_page_with_retweets_included() {
     let (server, p) = provider(true).await;
-    let page = recorded_page(
-        &server,
-        &p,
-        USER_ID,
-        "users_tweets_page_media_gif_video_rt_reply_error.json",
-    )
-    .await;
+    let page = recorded_page(&server, &p, USER_ID, MIXED_PAGE).await;
     // 4 own + 15 retweets whose media is in includes.media.
     assert_eq!(page.tweets.len(), 19);
     assert_eq!(page.tweets.iter().filter(|t| t.is_retweet).count(), 15);
