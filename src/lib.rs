@@ -18,6 +18,7 @@ pub mod fuzzing;
 pub mod http;
 pub mod image_layer;
 pub mod keymap;
+pub mod late_answers;
 pub mod logging;
 pub mod media;
 pub mod msg;

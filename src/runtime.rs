@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 use crate::app::App;
 use crate::effect::Effect;
 use crate::image_layer::ImageLayer;
+use crate::late_answers::LateAnswers;
 use crate::media::pipeline::ImageEvent;
 use crate::msg::Msg;
 use crate::source::Source;
@@ -62,6 +63,7 @@ where
     let effects = app.start();
     execute(effects, app, &deps, &tx, terminal);
     let mut startup = StartupTrace::new(deps.trace_startup);
+    let mut late_answers = LateAnswers::default();
 
     loop {
         let mut retry_pictures = false;
@@ -121,6 +123,13 @@ where
         let msg = tokio::select! {
             biased;
             ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) if !late_answers.is_typed(&k, Instant::now()) => {
+                    tracing::debug!(
+                        dropped = late_answers.dropped(),
+                        "a terminal answer arrived late; its bytes are not keys"
+                    );
+                    continue;
+                }
                 Some(Ok(ev)) => match to_msg(ev) {
                     Some(m) => m,
                     None => continue,

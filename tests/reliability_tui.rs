@@ -297,6 +297,49 @@ fn g6_keys_typed_during_the_graphics_query_are_replayed() {
     assert_restored(&app, "after a typed-ahead q");
 }
 
+// RELIABILITY G6
+#[test]
+fn g6_answers_arriving_after_the_graphics_query_gave_up_are_not_keys() {
+    let env = Env::new();
+    // An opener that leaves a mark if anything is ever opened.
+    let opened = env.path("opened");
+    let opener = env.path("opener.sh");
+    std::fs::write(&opener, format!("#!/bin/sh\ntouch {opened}\n")).expect("write opener");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    // Graphics `auto`: the query goes out, the pseudo-terminal stays silent, the app gives up.
+    let mut app = env.spawn(&["--demo"], &[("XMEDIA_OPENER", opener.as_str())], 120, 35);
+    app.wait_text("Tweet 1 of", LIMIT);
+    // Then a slow terminal's answers come in after all: XTVERSION (DCS, holds `k`), kitty's
+    // graphics answer (APC, holds `G` and `O`), a colour report (OSC ended by BEL), cell size,
+    // device attributes and status (CSI). Read as keys they would jump to the end (`G`) and try
+    // to open the media (`O`).
+    app.send(
+        b"\x1bP>|kitty(0.26.5)\x1b\\\x1b_Gi=31;OK\x1b\\\x1b]11;rgb:0000/0000/0000\x07\
+          \x1b[6;20;10t\x1b[?62;c\x1b[0n",
+    );
+    // The next real key still works, from where the user was.
+    app.send(b"j");
+    app.wait_for("the j after the answers", LIMIT, |s| {
+        s.contains("Tweet 2 of")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = app.screen();
+    assert!(
+        screen.contains("Tweet 2 of") && !screen.contains("opened "),
+        "the answers moved and opened nothing:\n{screen}"
+    );
+    assert!(
+        !std::path::Path::new(&opened).exists(),
+        "the opener ran:\n{screen}"
+    );
+    app.send(b"q");
+    assert_eq!(app.wait_exit(LIMIT), Some(0), "one q quits");
+}
+
 // RELIABILITY G6 G7
 #[test]
 fn g6_g7_silent_terminal_first_frame_keys_and_raw_mode() {
