@@ -11,10 +11,31 @@ use serde::Deserialize;
 
 use super::encode::KittyPlacement;
 
-/// Longest the terminal may take to answer the capability query. ratatui-image restarts this
-/// wait each time it reads something, so a terminal that answers at all finishes quickly and a
-/// silent one costs this once.
+/// Longest the terminal may take to answer the capability query. The wait ends as soon as the
+/// terminal answers the status request that closes the query (virtually every terminal, tmux
+/// included, does), so only a terminal that answers nothing at all costs this, once.
 pub const QUERY_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// The wait when the environment says an answer is coming but may be slow: a terminal known to
+/// answer graphics queries (kitty, WezTerm, …), or a session over ssh, where the answer needs a
+/// network round trip. A kitty on a busy machine was seen answering after 200 ms and getting
+/// half-blocks (its late answer then read as keys, see `late_answers`).
+pub const QUERY_TIMEOUT_PATIENT: Duration = Duration::from_millis(1000);
+
+/// How long to wait for the terminal's answer, from what the environment says.
+pub fn query_timeout(hints: &EnvHints) -> Duration {
+    const ANSWERING: [&str; 6] = ["kitty", "wezterm", "ghostty", "foot", "iterm", "konsole"];
+    let names = [hints.term.as_deref(), hints.term_program.as_deref()];
+    let known = names.iter().flatten().any(|n| {
+        let n = n.to_ascii_lowercase();
+        ANSWERING.iter().any(|a| n.contains(a))
+    });
+    if hints.kitty_window_id || known || hints.ssh {
+        QUERY_TIMEOUT_PATIENT
+    } else {
+        QUERY_TIMEOUT
+    }
+}
 
 /// Cell size assumed when the terminal does not say (a common 1:2 font).
 pub const FALLBACK_CELL: (u16, u16) = (10, 20);
@@ -94,6 +115,8 @@ pub struct EnvHints {
     /// `$TMUX` set, or TERM/TERM_PROGRAM naming tmux.
     pub tmux: bool,
     pub screen: bool,
+    /// `$SSH_CONNECTION` or `$SSH_TTY` set: the terminal is a network round trip away.
+    pub ssh: bool,
 }
 
 impl EnvHints {
@@ -116,6 +139,7 @@ impl EnvHints {
             kitty_window_id: nonempty("KITTY_WINDOW_ID").is_some(),
             tmux,
             screen,
+            ssh: nonempty("SSH_CONNECTION").is_some() || nonempty("SSH_TTY").is_some(),
         }
     }
 
@@ -140,6 +164,9 @@ impl EnvHints {
         }
         if self.screen {
             parts.push("inside GNU screen".into());
+        }
+        if self.ssh {
+            parts.push("over ssh".into());
         }
         parts.join(", ")
     }
@@ -199,7 +226,7 @@ pub fn fixed_picker(protocol: ProtocolType, cell_px: (u16, u16)) -> Picker {
 pub fn detect(choice: GraphicsChoice) -> Graphics {
     let hints = EnvHints::from_env();
     let mut typed = TypeAhead::default();
-    let queried = query_terminal(QUERY_TIMEOUT, hints.tmux, &mut typed);
+    let queried = query_terminal(query_timeout(&hints), hints.tmux, &mut typed);
     let mut graphics = decide(choice, queried, hints);
     if choice == GraphicsChoice::Auto {
         avoid_old_kitty(&mut graphics, typed.xtversion.as_deref());
@@ -527,6 +554,57 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_query_waits_longer_for_terminals_known_to_answer_and_over_ssh() {
+        let hints = |vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            EnvHints::from_lookup(move |k| {
+                vars.iter()
+                    .find(|(name, _)| name == k)
+                    .map(|(_, v)| v.clone())
+            })
+        };
+        let patient = [
+            vec![("TERM", "xterm-kitty")],
+            vec![("TERM", "xterm-256color"), ("KITTY_WINDOW_ID", "3")],
+            vec![("TERM", "xterm-256color"), ("TERM_PROGRAM", "WezTerm")],
+            vec![("TERM", "xterm-256color"), ("TERM_PROGRAM", "iTerm.app")],
+            vec![("TERM", "foot")],
+            vec![
+                ("TERM", "xterm"),
+                ("SSH_CONNECTION", "10.0.0.2 5022 10.0.0.1 22"),
+            ],
+            vec![("TERM", "xterm"), ("SSH_TTY", "/dev/pts/3")],
+        ];
+        for vars in &patient {
+            assert_eq!(
+                query_timeout(&hints(vars)),
+                QUERY_TIMEOUT_PATIENT,
+                "{vars:?}"
+            );
+        }
+        let quick = [
+            vec![],
+            vec![("TERM", "xterm-256color")],
+            vec![
+                ("TERM", "tmux-256color"),
+                ("TMUX", "/tmp/tmux-0/default,1,0"),
+            ],
+            vec![("TERM", "dumb"), ("SSH_CONNECTION", "")],
+        ];
+        for vars in &quick {
+            assert_eq!(query_timeout(&hints(vars)), QUERY_TIMEOUT, "{vars:?}");
+        }
+        assert!(
+            hints(&[("SSH_TTY", "/dev/pts/1")])
+                .describe()
+                .contains("over ssh")
+        );
+    }
 
     #[test]
     fn xtversion_answers_are_read_and_old_kitty_places_pictures_directly() {
