@@ -180,6 +180,13 @@ async fn browse(target: xmedia::cli::Target, started: std::time::Instant) -> i32
     for n in &session.notices {
         app.update(xmedia::msg::Msg::Notice(n.clone()));
     }
+    // One notice shows at a time: the session's (config or key warnings) come first.
+    if let Some(n) = graphics
+        .fallback_notice()
+        .filter(|_| session.notices.is_empty())
+    {
+        app.update(xmedia::msg::Msg::Notice(n));
+    }
     // Keys typed while the terminal was being asked about graphics come first.
     let typed_ahead: Vec<xmedia::msg::Msg> = graphics
         .typed_ahead

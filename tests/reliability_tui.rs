@@ -340,6 +340,30 @@ fn g6_answers_arriving_after_the_graphics_query_gave_up_are_not_keys() {
     assert_eq!(app.wait_exit(LIMIT), Some(0), "one q quits");
 }
 
+// RELIABILITY G6
+#[test]
+fn g6_a_silent_kitty_is_told_why_pictures_are_half_blocks() {
+    let env = Env::new();
+    // kitty's window id says pictures could work, but the pseudo-terminal never answers.
+    let mut app = env.spawn(&["--demo"], &[("KITTY_WINDOW_ID", "1")], 140, 35);
+    // Read from everything the app wrote, not the current screen: the notice lasts 3 s, and a
+    // busy test machine's emulator can fall further behind than that.
+    let notice: &[u8] = b"graphics query unanswered: try --graphics kitty";
+    let start = Instant::now();
+    while !contains(&app.raw(), notice) {
+        assert!(
+            start.elapsed() < LIMIT,
+            "no notice; screen:\n{}",
+            app.screen()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    app.send(b"j");
+    app.wait_text("Tweet 2 of", LIMIT);
+    app.send(b"q");
+    assert_eq!(app.wait_exit(LIMIT), Some(0), "one q quits");
+}
+
 // RELIABILITY G6 G7
 #[test]
 fn g6_g7_silent_terminal_first_frame_keys_and_raw_mode() {

@@ -24,17 +24,21 @@ pub const QUERY_TIMEOUT_PATIENT: Duration = Duration::from_millis(1000);
 
 /// How long to wait for the terminal's answer, from what the environment says.
 pub fn query_timeout(hints: &EnvHints) -> Duration {
-    const ANSWERING: [&str; 6] = ["kitty", "wezterm", "ghostty", "foot", "iterm", "konsole"];
-    let names = [hints.term.as_deref(), hints.term_program.as_deref()];
-    let known = names.iter().flatten().any(|n| {
-        let n = n.to_ascii_lowercase();
-        ANSWERING.iter().any(|a| n.contains(a))
-    });
-    if hints.kitty_window_id || known || hints.ssh {
+    if hints.kitty_window_id || names_answering_terminal(hints) || hints.ssh {
         QUERY_TIMEOUT_PATIENT
     } else {
         QUERY_TIMEOUT
     }
+}
+
+/// Whether TERM or TERM_PROGRAM names a terminal that answers graphics queries.
+fn names_answering_terminal(hints: &EnvHints) -> bool {
+    const ANSWERING: [&str; 6] = ["kitty", "wezterm", "ghostty", "foot", "iterm", "konsole"];
+    let names = [hints.term.as_deref(), hints.term_program.as_deref()];
+    names.iter().flatten().any(|n| {
+        let n = n.to_ascii_lowercase();
+        ANSWERING.iter().any(|a| n.contains(a))
+    })
 }
 
 /// Cell size assumed when the terminal does not say (a common 1:2 font).
@@ -190,6 +194,29 @@ pub struct Graphics {
 impl Graphics {
     pub fn protocol(&self) -> ProtocolType {
         self.picker.protocol_type()
+    }
+
+    /// What to tell the user on screen when the terminal looks able to draw pictures (kitty's
+    /// window id, or a terminal name known to answer) but did not answer in time, so pictures
+    /// fall back to half-blocks: otherwise they only see blocky pictures and wonder why.
+    pub fn fallback_notice(&self) -> Option<String> {
+        let graphics_terminal = self.hints.kitty_window_id || names_answering_terminal(&self.hints);
+        let fell_back = self.protocol() == ProtocolType::Halfblocks && !self.answered;
+        (fell_back && graphics_terminal && !self.hints.tmux).then(|| {
+            let suggest = if self.hints.kitty_window_id
+                || self
+                    .hints
+                    .term
+                    .as_deref()
+                    .is_some_and(|t| t.contains("kitty"))
+            {
+                "--graphics kitty"
+            } else {
+                "--graphics kitty|sixel|iterm2"
+            };
+            // Short: it shares the status bar with the provider, counts and paging state.
+            format!("graphics query unanswered: try {suggest}")
+        })
     }
 
     /// The protocol's name, with how kitty pictures are placed: "kitty (direct placement)".
@@ -555,19 +582,69 @@ pub fn decide(
 mod tests {
     use super::*;
 
+    /// Hints from these environment variables only.
+    fn hints_of(vars: &[(&str, &str)]) -> EnvHints {
+        EnvHints::from_lookup(|k| {
+            vars.iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| (*v).to_string())
+        })
+    }
+
+    #[test]
+    fn a_silent_graphics_terminal_is_told_on_screen_why_pictures_are_blocky() {
+        let timed_out = || Err("the terminal did not answer in time".to_string());
+        let kitty = decide(
+            GraphicsChoice::Auto,
+            timed_out(),
+            hints_of(&[("TERM", "xterm-kitty"), ("KITTY_WINDOW_ID", "1")]),
+        );
+        let notice = kitty.fallback_notice().expect("a notice for kitty");
+        assert_eq!(notice, "graphics query unanswered: try --graphics kitty");
+        let wezterm = decide(
+            GraphicsChoice::Auto,
+            timed_out(),
+            hints_of(&[("TERM", "xterm-256color"), ("TERM_PROGRAM", "WezTerm")]),
+        );
+        assert!(
+            wezterm
+                .fallback_notice()
+                .is_some_and(|n| n.ends_with("try --graphics kitty|sixel|iterm2"))
+        );
+        // Nothing to say: a terminal with no such hints, tmux (its own hint is in the log),
+        // a forced protocol, or a terminal that answered.
+        let plain = decide(
+            GraphicsChoice::Auto,
+            timed_out(),
+            hints_of(&[("TERM", "xterm-256color")]),
+        );
+        assert_eq!(plain.fallback_notice(), None);
+        let tmux = decide(
+            GraphicsChoice::Auto,
+            timed_out(),
+            hints_of(&[
+                ("TERM", "tmux-256color"),
+                ("TMUX", "x"),
+                ("KITTY_WINDOW_ID", "1"),
+            ]),
+        );
+        assert_eq!(tmux.fallback_notice(), None);
+        let forced = decide(
+            GraphicsChoice::Kitty,
+            timed_out(),
+            hints_of(&[("KITTY_WINDOW_ID", "1")]),
+        );
+        assert_eq!(forced.fallback_notice(), None);
+        let answered = decide(
+            GraphicsChoice::Auto,
+            Ok(fixed_picker(ProtocolType::Kitty, (10, 20))),
+            hints_of(&[("KITTY_WINDOW_ID", "1")]),
+        );
+        assert_eq!(answered.fallback_notice(), None);
+    }
+
     #[test]
     fn the_query_waits_longer_for_terminals_known_to_answer_and_over_ssh() {
-        let hints = |vars: &[(&str, &str)]| {
-            let vars: Vec<(String, String)> = vars
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            EnvHints::from_lookup(move |k| {
-                vars.iter()
-                    .find(|(name, _)| name == k)
-                    .map(|(_, v)| v.clone())
-            })
-        };
         let patient = [
             vec![("TERM", "xterm-kitty")],
             vec![("TERM", "xterm-256color"), ("KITTY_WINDOW_ID", "3")],
@@ -582,7 +659,7 @@ mod tests {
         ];
         for vars in &patient {
             assert_eq!(
-                query_timeout(&hints(vars)),
+                query_timeout(&hints_of(vars)),
                 QUERY_TIMEOUT_PATIENT,
                 "{vars:?}"
             );
@@ -597,10 +674,10 @@ mod tests {
             vec![("TERM", "dumb"), ("SSH_CONNECTION", "")],
         ];
         for vars in &quick {
-            assert_eq!(query_timeout(&hints(vars)), QUERY_TIMEOUT, "{vars:?}");
+            assert_eq!(query_timeout(&hints_of(vars)), QUERY_TIMEOUT, "{vars:?}");
         }
         assert!(
-            hints(&[("SSH_TTY", "/dev/pts/1")])
+            hints_of(&[("SSH_TTY", "/dev/pts/1")])
                 .describe()
                 .contains("over ssh")
         );
