@@ -34,16 +34,10 @@ fn demo_dump() -> (Value, Vec<Value>) {
 fn spawn(extra: &[&str], dir: &tempfile::TempDir) -> PtyApp {
     let opener = dir.path().join("opener.sh");
     let opened = dir.path().join("opened.txt");
-    std::fs::write(
+    support::pty::write_script(
         &opener,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> {}\n", opened.display()),
-    )
-    .expect("write opener");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+        &format!("printf '%s\\n' \"$1\" >> {}\n", opened.display()),
+    );
     let config = dir.path().join("none.toml");
     let log = dir.path().join("log");
     let opener_s = opener.display().to_string();
@@ -201,19 +195,10 @@ fn open_media_runs_the_configured_player_for_videos() {
     let dir = tempfile::tempdir().expect("tempdir");
     let player = dir.path().join("player.sh");
     let played = dir.path().join("played.txt");
-    std::fs::write(
+    support::pty::write_script(
         &player,
-        format!(
-            "#!/bin/sh\nprintf '%s %s\\n' \"$1\" \"$2\" >> {}\n",
-            played.display()
-        ),
-    )
-    .expect("write player");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&player, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+        &format!("printf '%s %s\\n' \"$1\" \"$2\" >> {}\n", played.display()),
+    );
     let player_cmd = format!("{} --loop", player.display());
     let config = dir.path().join("none.toml").display().to_string();
     let log = dir.path().join("log").display().to_string();

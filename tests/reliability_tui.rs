@@ -304,12 +304,7 @@ fn g6_answers_arriving_after_the_graphics_query_gave_up_are_not_keys() {
     // An opener that leaves a mark if anything is ever opened.
     let opened = env.path("opened");
     let opener = env.path("opener.sh");
-    std::fs::write(&opener, format!("#!/bin/sh\ntouch {opened}\n")).expect("write opener");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+    support::pty::write_script(std::path::Path::new(&opener), &format!("touch {opened}\n"));
     // Graphics `auto`: the query goes out, the pseudo-terminal stays silent, the app gives up.
     let mut app = env.spawn(&["--demo"], &[("XMEDIA_OPENER", opener.as_str())], 120, 35);
     app.wait_text("Tweet 1 of", LIMIT);
@@ -348,16 +343,7 @@ fn g6_a_silent_kitty_is_told_why_pictures_are_half_blocks() {
     let mut app = env.spawn(&["--demo"], &[("KITTY_WINDOW_ID", "1")], 140, 35);
     // Read from everything the app wrote, not the current screen: the notice lasts 3 s, and a
     // busy test machine's emulator can fall further behind than that.
-    let notice: &[u8] = b"graphics query unanswered: try --graphics kitty";
-    let start = Instant::now();
-    while !contains(&app.raw(), notice) {
-        assert!(
-            start.elapsed() < LIMIT,
-            "no notice; screen:\n{}",
-            app.screen()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    app.wait_written(b"graphics query unanswered: try --graphics kitty", LIMIT);
     app.send(b"j");
     app.wait_text("Tweet 2 of", LIMIT);
     app.send(b"q");

@@ -244,19 +244,13 @@ fn e7_the_notice_on_opening_names_the_punycode_host() {
 fn recording_launcher(dir: &Path) -> (String, std::path::PathBuf) {
     let script = dir.join("launcher.sh");
     let record = dir.join("argv.txt");
-    std::fs::write(
+    support::pty::write_script(
         &script,
-        format!(
-            "#!/bin/sh\n{{ echo \"argc=$#\"; for a in \"$@\"; do printf 'arg=%s\\n' \"$a\"; done; }} >> {}\n",
+        &format!(
+            "{{ echo \"argc=$#\"; for a in \"$@\"; do printf 'arg=%s\\n' \"$a\"; done; }} >> {}\n",
             record.display()
         ),
-    )
-    .expect("write launcher");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
+    );
     (script.display().to_string(), record)
 }
 

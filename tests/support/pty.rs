@@ -166,6 +166,22 @@ impl PtyApp {
         self.wait_for(text, limit, |s| s.contains(text))
     }
 
+    /// Waits until the app has written `bytes` (anywhere in its output so far, so a message
+    /// already replaced on screen still counts); panics with the screen after `limit`.
+    pub fn wait_written(&self, bytes: &[u8], limit: Duration) {
+        let start = Instant::now();
+        while !self.raw().windows(bytes.len()).any(|w| w == bytes) {
+            if start.elapsed() > limit {
+                panic!(
+                    "timed out waiting for {:?} in the output; screen:\n{}",
+                    String::from_utf8_lossy(bytes),
+                    self.screen()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits for the process to end; `None` if it did not within `limit` (then it is killed).
     pub fn wait_exit(&mut self, limit: Duration) -> Option<u32> {
         let start = Instant::now();
@@ -201,4 +217,14 @@ impl Drop for PtyApp {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Writes an executable shell script (a fake opener, player or launcher for the app to run).
+pub fn write_script(path: &std::path::Path, body: &str) {
+    std::fs::write(path, format!("#!/bin/sh\n{body}")).expect("write script");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
 }
