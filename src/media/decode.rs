@@ -338,7 +338,7 @@ fn resize_rows(
     }
     let split = oh / 2;
     let (upper, lower) = out.split_at_mut(split as usize * ow as usize * pixel.size());
-    let halves = std::thread::scope(|s| {
+    let both = std::thread::scope(|s| {
         // No thread to be had (the process is at its limit): `None`, and the whole picture is
         // resized on this thread below instead.
         let top = std::thread::Builder::new()
@@ -352,7 +352,7 @@ fn resize_rows(
         });
         Some(top.and(bottom))
     });
-    halves.unwrap_or_else(|| band(0, oh, out))
+    both.unwrap_or_else(|| band(0, oh, out))
 }
 
 #[cfg(test)]

@@ -24,21 +24,11 @@ pub const QUERY_TIMEOUT_PATIENT: Duration = Duration::from_millis(1000);
 
 /// How long to wait for the terminal's answer, from what the environment says.
 pub fn query_timeout(hints: &EnvHints) -> Duration {
-    if hints.kitty_window_id || names_answering_terminal(hints) || hints.ssh {
+    if hints.expects_graphics_answer() || hints.ssh {
         QUERY_TIMEOUT_PATIENT
     } else {
         QUERY_TIMEOUT
     }
-}
-
-/// Whether TERM or TERM_PROGRAM names a terminal that answers graphics queries.
-fn names_answering_terminal(hints: &EnvHints) -> bool {
-    const ANSWERING: [&str; 6] = ["kitty", "wezterm", "ghostty", "foot", "iterm", "konsole"];
-    let names = [hints.term.as_deref(), hints.term_program.as_deref()];
-    names.iter().flatten().any(|n| {
-        let n = n.to_ascii_lowercase();
-        ANSWERING.iter().any(|a| n.contains(a))
-    })
 }
 
 /// Cell size assumed when the terminal does not say (a common 1:2 font).
@@ -147,6 +137,18 @@ impl EnvHints {
         }
     }
 
+    /// Whether the environment names a terminal that answers graphics queries: kitty's window
+    /// id, or TERM/TERM_PROGRAM naming kitty, WezTerm, ghostty, foot, iTerm2 or Konsole.
+    pub fn expects_graphics_answer(&self) -> bool {
+        const ANSWERING: [&str; 6] = ["kitty", "wezterm", "ghostty", "foot", "iterm", "konsole"];
+        let names = [self.term.as_deref(), self.term_program.as_deref()];
+        self.kitty_window_id
+            || names.iter().flatten().any(|n| {
+                let n = n.to_ascii_lowercase();
+                ANSWERING.iter().any(|a| n.contains(a))
+            })
+    }
+
     /// A short human reading of the hints, e.g. "TERM=xterm-kitty, inside tmux".
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
@@ -200,9 +202,8 @@ impl Graphics {
     /// window id, or a terminal name known to answer) but did not answer in time, so pictures
     /// fall back to half-blocks: otherwise they only see blocky pictures and wonder why.
     pub fn fallback_notice(&self) -> Option<String> {
-        let graphics_terminal = self.hints.kitty_window_id || names_answering_terminal(&self.hints);
         let fell_back = self.protocol() == ProtocolType::Halfblocks && !self.answered;
-        (fell_back && graphics_terminal && !self.hints.tmux).then(|| {
+        (fell_back && self.hints.expects_graphics_answer() && !self.hints.tmux).then(|| {
             let suggest = if self.hints.kitty_window_id
                 || self
                     .hints
