@@ -16,12 +16,12 @@ use ratatui::layout::{Rect, Size};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
-use ratatui_image::Image;
 use ratatui_image::protocol::Protocol;
 
 use crate::app::{App, previewable_media};
 use crate::domain::{Media, MediaKind, Profile, Tweet};
 use crate::media::kitty_direct;
+use crate::media::picture::Picture;
 use crate::media::pipeline::{ImageEvent, ImageKey, ImagePipeline, ImageRequest};
 use crate::ui::Drawn;
 use crate::ui::format::duration_ms;
@@ -201,7 +201,7 @@ impl PrefetchDepth {
 }
 
 enum Slot {
-    Ready { protocol: Protocol, cells: Size },
+    Ready { picture: Picture, cells: Size },
     Failed(String),
 }
 
@@ -229,8 +229,8 @@ struct KittyPlacements {
 }
 
 impl KittyPlacements {
-    fn note(&self, protocol: &Protocol, at: Rect) {
-        if let Protocol::Sixel(blob) = protocol
+    fn note(&self, picture: &Picture, at: Rect) {
+        if let Some(Protocol::Sixel(blob)) = picture.protocol()
             && let Some(id) = kitty_direct::image_id(&blob.data)
             // ratatui-image draws nothing in a box smaller than the picture.
             && blob.size.width <= at.width
@@ -416,9 +416,9 @@ impl ImageLayer {
                 ImageEvent::Ready {
                     key,
                     cells,
-                    protocol,
+                    picture,
                     ..
-                } => (key, Slot::Ready { protocol, cells }),
+                } => (key, Slot::Ready { picture, cells }),
                 ImageEvent::Failed { key, reason } => {
                     tracing::debug!(?key, reason, "header picture unavailable");
                     (key, Slot::Failed(reason))
@@ -441,10 +441,10 @@ impl ImageLayer {
             ImageEvent::Ready {
                 key,
                 cells,
-                protocol,
+                picture,
                 ..
             } => {
-                self.slots.insert(key, Slot::Ready { protocol, cells });
+                self.slots.insert(key, Slot::Ready { picture, cells });
             }
             ImageEvent::Failed { key, reason } => {
                 self.slots.insert(key, Slot::Failed(reason));
@@ -516,8 +516,8 @@ impl ImageLayer {
         frame.render_widget(Clear, area);
         let (badge_row, area) = split_badge_row(area);
         match self.slots.get(&key(tweet, index)) {
-            Some(Slot::Ready { protocol, cells }) if Some(*cells) == self.cells => {
-                let size = protocol.size();
+            Some(Slot::Ready { picture, cells }) if Some(*cells) == self.cells => {
+                let size = picture.size();
                 let w = size.width.min(area.width);
                 let h = size.height.min(area.height);
                 let at = Rect::new(
@@ -526,8 +526,8 @@ impl ImageLayer {
                     w,
                     h,
                 );
-                self.placements.note(protocol, at);
-                frame.render_widget(Image::new(protocol), at);
+                self.placements.note(picture, at);
+                frame.render_widget(picture, at);
             }
             Some(Slot::Failed(reason)) => {
                 let text = Paragraph::new(vec![
@@ -585,10 +585,10 @@ impl ImageLayer {
             let (Some(url), Some(rect)) = (url, rect) else {
                 continue;
             };
-            if let Some(Slot::Ready { protocol, cells }) = self.header_slots.get(&header_key(&url))
+            if let Some(Slot::Ready { picture, cells }) = self.header_slots.get(&header_key(&url))
                 && *cells == Size::new(rect.width, rect.height)
             {
-                let size = protocol.size();
+                let size = picture.size();
                 let (w, h) = (size.width.min(rect.width), size.height.min(rect.height));
                 let at = Rect::new(
                     rect.x + (rect.width - w) / 2,
@@ -596,8 +596,8 @@ impl ImageLayer {
                     w,
                     h,
                 );
-                self.placements.note(protocol, at);
-                frame.render_widget(Image::new(protocol), at);
+                self.placements.note(picture, at);
+                frame.render_widget(picture, at);
             }
         }
     }

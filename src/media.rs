@@ -6,7 +6,7 @@
 //!  want([selected, next, prev, …]) ──> job per picture (tokio task, abortable)
 //!      download (semaphore, byte cap, magic check) ──> cache: bytes
 //!      decode (spawn_blocking: limits before allocation, resize to the pane's pixel box)
-//!      encode (ratatui-image Protocol for that cell box) ──> cache: previews
+//!      encode (a Picture for that cell box) ──> cache: previews
 //!  next_event() ──> ImageReady / ImageFailed, only for what is still wanted
 //! ```
 
@@ -16,7 +16,9 @@ pub mod decode;
 pub mod download;
 pub mod encode;
 pub mod graphics;
+pub mod kitty;
 pub mod kitty_direct;
+pub mod picture;
 pub mod pipeline;
 pub mod sixel;
 pub mod size;

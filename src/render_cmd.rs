@@ -8,9 +8,7 @@ use ratatui::buffer::{Buffer, CellDiffOption};
 use ratatui::layout::{Rect, Size};
 use ratatui::style::Color;
 use ratatui::widgets::Widget;
-use ratatui_image::Image;
 use ratatui_image::picker::{Picker, ProtocolType};
-use ratatui_image::protocol::Protocol;
 
 use crate::http::{HttpClient, HttpConfig};
 use crate::media::MediaError;
@@ -19,6 +17,8 @@ use crate::media::decode::{DecodeLimits, decode_to_fit};
 use crate::media::download::{DownloadConfig, Downloader};
 use crate::media::encode::{KittyPlacement, encode_with, pixel_box};
 use crate::media::graphics::{self, FALLBACK_CELL, GraphicsChoice, fixed_picker};
+use crate::media::kitty::{self, KittyPicture};
+use crate::media::picture::Picture;
 use crate::media::size::{choose, sized_url};
 
 /// `WIDTHxHEIGHT`, e.g. `80x40`.
@@ -70,18 +70,19 @@ pub async fn run(args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) ->
             return 2;
         }
     };
-    let encoded =
-        tokio::task::spawn_blocking(move || render_protocol_with(&bytes, &picker, kitty, cells))
-            .await
-            .unwrap_or_else(|e| Err(MediaError::Encode(e.to_string())));
-    let protocol = match encoded {
+    let prepared = tokio::task::spawn_blocking(move || prepare(&bytes, &picker, kitty, cells))
+        .await
+        .unwrap_or_else(|e| Err(MediaError::Encode(e.to_string())));
+    let prepared = match prepared {
         Ok(p) => p,
         Err(e) => {
             let _ = writeln!(err, "xmedia: {}: {e}", crate::http::snippet(&args.source));
             return 1;
         }
     };
-    match write_protocol(&protocol, cells, out).and_then(|()| out.flush()) {
+    // Kitty's pixels are megabytes of base64: in bigger writes than stdout's line buffer makes.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    match write_prepared(prepared, cells, &mut out).and_then(|()| out.flush()) {
         Ok(()) => 0,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
@@ -143,7 +144,7 @@ async fn load(source: &str, target_px: (u32, u32)) -> Result<bytes::Bytes, Media
 }
 
 /// Decode, fit and encode, as the pipeline does (a decoder panic included: it is an error).
-pub fn render_protocol(bytes: &[u8], picker: &Picker, cells: Size) -> Result<Protocol, MediaError> {
+pub fn render_protocol(bytes: &[u8], picker: &Picker, cells: Size) -> Result<Picture, MediaError> {
     render_protocol_with(bytes, picker, KittyPlacement::Placeholders, cells)
 }
 
@@ -153,7 +154,7 @@ pub fn render_protocol_with(
     picker: &Picker,
     kitty: KittyPlacement,
     cells: Size,
-) -> Result<Protocol, MediaError> {
+) -> Result<Picture, MediaError> {
     contained(|| {
         let fitted = decode_to_fit(
             bytes,
@@ -165,23 +166,85 @@ pub fn render_protocol_with(
     })
 }
 
-/// Draws `protocol` into a buffer of `cells` the way the app's preview pane does.
-pub fn draw_to_buffer(protocol: &Protocol, cells: Size) -> Buffer {
+/// What `render` writes, made off the async thread.
+enum Prepared {
+    Picture(Picture),
+    /// Kitty with placeholders: the fitted pixels, whose transmission is written straight to the
+    /// output ([`kitty::write_transmit`], the chunks the app's [`KittyPicture`] holds) instead of
+    /// being built as one string of megabytes first.
+    KittyPixels {
+        image: image::DynamicImage,
+        size: Size,
+        is_tmux: bool,
+    },
+}
+
+/// Decode and fit, then encode unless the picture is a kitty one to be streamed.
+fn prepare(
+    bytes: &[u8],
+    picker: &Picker,
+    kitty: KittyPlacement,
+    cells: Size,
+) -> Result<Prepared, MediaError> {
+    contained(|| {
+        let fitted = decode_to_fit(
+            bytes,
+            pixel_box(picker, cells),
+            &DecodeLimits::default(),
+            &|| false,
+        )?;
+        let image = fitted.image;
+        let font = picker.font_size();
+        if picker.protocol_type() == ProtocolType::Kitty
+            && kitty == KittyPlacement::Placeholders
+            && let Some(size) = kitty::cells_for(
+                (image.width(), image.height()),
+                (font.width, font.height),
+                cells,
+            )
+        {
+            return Ok(Prepared::KittyPixels {
+                image,
+                size,
+                is_tmux: picker.tmux_detected(),
+            });
+        }
+        encode_with(picker, kitty, image, cells).map(Prepared::Picture)
+    })
+}
+
+fn write_prepared(prepared: Prepared, cells: Size, out: &mut dyn Write) -> std::io::Result<()> {
+    let picture = match prepared {
+        Prepared::Picture(p) => p,
+        Prepared::KittyPixels {
+            image,
+            size,
+            is_tmux,
+        } => {
+            // The transmission draws nothing by itself (a virtual placement, `q=2`), so it can
+            // go first; the placeholders below then show it.
+            let id = KittyPicture::new_id();
+            kitty::write_transmit(&image, id, is_tmux, |chunk| out.write_all(chunk.as_bytes()))?;
+            drop(image);
+            Picture::Kitty(KittyPicture::transmitted(id, size))
+        }
+    };
+    write_protocol(&picture, cells, out)
+}
+
+/// Draws `picture` into a buffer of `cells` the way the app's preview pane does.
+pub fn draw_to_buffer(picture: &Picture, cells: Size) -> Buffer {
     let area = Rect::new(0, 0, cells.width, cells.height);
     let mut buf = Buffer::empty(area);
-    Image::new(protocol).render(area, &mut buf);
+    picture.render(area, &mut buf);
     buf
 }
 
-/// Writes what a terminal backend would send for `protocol`, positioned relative to the cursor:
+/// Writes what a terminal backend would send for `picture`, positioned relative to the cursor:
 /// room is made below it first, so it works in a scrolling terminal and in a file.
-pub fn write_protocol(
-    protocol: &Protocol,
-    cells: Size,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    let buf = draw_to_buffer(protocol, cells);
-    let drawn = protocol.size();
+pub fn write_protocol(picture: &Picture, cells: Size, out: &mut dyn Write) -> std::io::Result<()> {
+    let buf = draw_to_buffer(picture, cells);
+    let drawn = picture.size();
     let rows = drawn.height.min(cells.height);
     let cols = drawn.width.min(cells.width);
     write_buffer(&buf, cols, rows, out)

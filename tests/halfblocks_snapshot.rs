@@ -5,7 +5,6 @@ use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::layout::Size;
-use ratatui_image::Image;
 use ratatui_image::picker::ProtocolType;
 use xmedia::media::graphics::fixed_picker;
 use xmedia::render_cmd::{render_protocol, write_protocol};
@@ -42,7 +41,7 @@ fn halfblocks_preview_snapshot() {
     terminal
         .draw(|f| {
             let area = ratatui::layout::Rect::new(1, 1, 24, 8);
-            f.render_widget(Image::new(&protocol), area);
+            f.render_widget(&protocol, area);
         })
         .expect("draw");
     insta::assert_snapshot!(format!("{:?}", terminal.backend().buffer()));

@@ -564,7 +564,8 @@ fn sixel_previews_come_from_the_own_encoder_and_fill_their_cells() {
     )
     .expect("decodes");
     assert_eq!((fitted.image.width(), fitted.image.height()), (400, 300));
-    let Protocol::Sixel(sixel) = encode(&picker, fitted.image, cells).expect("encodes") else {
+    let picture = encode(&picker, fitted.image, cells).expect("encodes");
+    let Some(Protocol::Sixel(sixel)) = picture.protocol() else {
         panic!("a sixel picker gives a sixel protocol");
     };
     assert_eq!(sixel.size, Size::new(40, 15), "400x300 px in 10x20 cells");

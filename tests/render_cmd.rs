@@ -74,3 +74,54 @@ async fn missing_and_broken_files_say_why() {
     assert_eq!(code, 1);
     assert!(err.contains("HTML page"), "{err}");
 }
+
+/// The kitty graphics commands in `out`: (control keys without the image id, payload).
+fn kitty_commands(out: &str) -> Vec<(String, String)> {
+    out.split("\x1b_G")
+        .skip(1)
+        .map(|c| {
+            let body = c.split("\x1b\\").next().expect("terminated");
+            let (keys, payload) = body.split_once(';').expect("keys;payload");
+            let keys: Vec<&str> = keys.split(',').filter(|k| !k.starts_with("i=")).collect();
+            (keys.join(","), payload.to_string())
+        })
+        .collect()
+}
+
+/// `render` streams kitty's transmission instead of drawing it into a cell first; what reaches
+/// the terminal is still what the app draws for the same file: the same commands (only the image
+/// id differs), RGB pixels of the fitted picture, and one placeholder per cell of its box.
+#[tokio::test]
+async fn kitty_render_writes_what_the_app_draws() {
+    use ratatui::layout::Size;
+    use ratatui_image::picker::ProtocolType;
+    use xmedia::media::graphics::fixed_picker;
+    use xmedia::render_cmd::{render_protocol, write_protocol};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write_picture(dir.path());
+    let (code, streamed, err) = render(&path, GraphicsChoice::Kitty).await;
+    assert_eq!(code, 0, "{err}");
+
+    let bytes = std::fs::read(&path).expect("read");
+    let cells = Size::new(30, 10);
+    let picture = render_protocol(&bytes, &fixed_picker(ProtocolType::Kitty, (10, 20)), cells)
+        .expect("renders");
+    // 300×200 px in 10×20 cells.
+    assert_eq!(picture.size(), Size::new(30, 10));
+    let mut app = Vec::new();
+    write_protocol(&picture, cells, &mut app).expect("write");
+    let app = String::from_utf8(app).expect("utf-8");
+
+    let commands = kitty_commands(&streamed);
+    assert_eq!(commands, kitty_commands(&app));
+    assert!(commands[0].0.contains("f=24") && commands[0].0.contains("s=300,v=200"));
+    let payload: String = commands.iter().map(|(_, p)| p.as_str()).collect();
+    let pixels = base64_simd::STANDARD
+        .decode_to_vec(payload)
+        .expect("base64");
+    assert_eq!(pixels.len(), 300 * 200 * 3);
+    for out in [&streamed, &app] {
+        assert_eq!(out.matches('\u{10EEEE}').count(), 30 * 10);
+    }
+}

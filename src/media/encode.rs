@@ -1,6 +1,6 @@
-//! Turning a fitted picture into what ratatui-image draws. The picture arrives already at the
-//! pane's pixel size, so ratatui-image only encodes (no second resize with its nearest-neighbour
-//! default).
+//! Turning a fitted picture into a [`Picture`] to draw. The picture arrives already at the pane's
+//! pixel size, so nothing here resizes (ratatui-image, where it still encodes, gets no second
+//! resize with its nearest-neighbour default).
 
 use image::DynamicImage;
 use ratatui::layout::Size;
@@ -10,6 +10,8 @@ use ratatui_image::protocol::Protocol;
 use ratatui_image::protocol::halfblocks::Halfblocks;
 
 use super::MediaError;
+use super::kitty::KittyPicture;
+use super::picture::Picture;
 
 /// The pixel box a pane of `cells` offers under `picker`'s protocol. Half-blocks show two
 /// "pixels" a cell (upper and lower half), so their box is `cols × 2·rows`; the graphics protocols
@@ -30,7 +32,7 @@ pub fn pixel_box(picker: &Picker, cells: Size) -> (u32, u32) {
 /// How kitty pictures reach the screen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum KittyPlacement {
-    /// ratatui-image's unicode placeholders (kitty 0.28 and later).
+    /// Unicode placeholders (kitty 0.28 and later; [`super::kitty`]).
     #[default]
     Placeholders,
     /// Placed at the cursor and deleted by the picture layer ([`super::kitty_direct`]).
@@ -39,8 +41,9 @@ pub enum KittyPlacement {
 
 /// Encodes `image` (already sized with [`pixel_box`] and `decode::fit_within`) for a pane of
 /// `cells`. CPU-bound for sixel/kitty/iTerm2: run it on `spawn_blocking`. Sixel is encoded by
-/// [`super::sixel`]; kitty and iTerm2 by ratatui-image.
-pub fn encode(picker: &Picker, image: DynamicImage, cells: Size) -> Result<Protocol, MediaError> {
+/// [`super::sixel`], kitty by [`super::kitty`] (or [`super::kitty_direct`]); iTerm2 and
+/// half-blocks by ratatui-image.
+pub fn encode(picker: &Picker, image: DynamicImage, cells: Size) -> Result<Picture, MediaError> {
     encode_with(picker, KittyPlacement::Placeholders, image, cells)
 }
 
@@ -50,10 +53,22 @@ pub fn encode_with(
     kitty: KittyPlacement,
     image: DynamicImage,
     cells: Size,
-) -> Result<Protocol, MediaError> {
-    match picker.protocol_type() {
+) -> Result<Picture, MediaError> {
+    let font = picker.font_size();
+    let font = (font.width, font.height);
+    let protocol = match picker.protocol_type() {
         ProtocolType::Kitty if kitty == KittyPlacement::Direct => {
             super::kitty_direct::protocol(&image, cells).map(Protocol::Sixel)
+        }
+        ProtocolType::Kitty => {
+            // A picture larger than the box (not made by this crate) is left to ratatui-image,
+            // which resizes it first.
+            match KittyPicture::encode(&image, font, cells, picker.tmux_detected())? {
+                Some(kitty) => return Ok(Picture::Kitty(kitty)),
+                None => picker
+                    .new_protocol(image, cells, Resize::Fit(None))
+                    .map_err(|e| MediaError::Encode(e.to_string())),
+            }
         }
         ProtocolType::Halfblocks => {
             // Built directly: going through `new_protocol` would need the picture at the nominal
@@ -70,13 +85,7 @@ pub fn encode_with(
             // xmedia's own encoder (src/media/sixel.rs): palette, dither and threads chosen for
             // previews. A picture larger than the box (not made by this crate) is left to
             // ratatui-image, which resizes it first.
-            let font = picker.font_size();
-            match super::sixel::protocol(
-                &image,
-                (font.width, font.height),
-                cells,
-                picker.tmux_detected(),
-            )? {
+            match super::sixel::protocol(&image, font, cells, picker.tmux_detected())? {
                 Some(sixel) => Ok(Protocol::Sixel(sixel)),
                 None => picker
                     .new_protocol(image, cells, Resize::Fit(None))
@@ -86,7 +95,8 @@ pub fn encode_with(
         _ => picker
             .new_protocol(image, cells, Resize::Fit(None))
             .map_err(|e| MediaError::Encode(e.to_string())),
-    }
+    };
+    protocol.map(Picture::from)
 }
 
 fn clamp_u16(n: u32) -> u16 {
@@ -95,8 +105,9 @@ fn clamp_u16(n: u32) -> u16 {
 
 /// Roughly what an encoded preview holds in memory, for the cache's budget. ratatui-image does not
 /// expose its buffers, so this is estimated from the pixel count: kitty and iTerm2 carry base64 of
-/// 4 bytes a pixel, sixel is palette-indexed and run-length coded (about a byte a pixel for a
-/// photo), half-blocks keep a small struct a cell.
+/// up to 4 bytes a pixel (kitty: 3 for a photo without alpha, 4 is the bound), sixel is
+/// palette-indexed and run-length coded (about a byte a pixel for a photo), half-blocks keep a
+/// small struct a cell.
 pub fn estimated_bytes(protocol: ProtocolType, pixels: (u32, u32), cells: Size) -> usize {
     let px = pixels.0 as usize * pixels.1 as usize;
     match protocol {

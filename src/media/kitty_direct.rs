@@ -16,34 +16,16 @@
 //! `v`, `i`, `q`, `C`, `m`; deletion with `a=d,d=I`).
 
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use image::DynamicImage;
 use ratatui::layout::Size;
 use ratatui_image::protocol::sixel::Sixel;
 
 use super::MediaError;
+use super::kitty::{CHUNK_BYTES, next_id};
 
 /// What every blob starts with, up to the image id.
 const PREFIX: &str = "\x1b_Ga=T,f=24,q=2,C=1,i=";
-/// Base64 characters per chunk: the protocol's maximum.
-const CHUNK_CHARS: usize = 4096;
-const CHUNK_BYTES: usize = CHUNK_CHARS / 4 * 3;
-
-/// Image ids for this process: from a base derived from the process id, so two xmedia runs in
-/// one kitty window do not replace each other's pictures. Never 0 (kitty's "no id").
-fn next_id() -> u32 {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let base = (std::process::id() & 0xffff) << 16;
-    loop {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed) & 0xffff;
-        let id = base | n;
-        if id != 0 {
-            return id;
-        }
-    }
-}
-
 /// The blob that transmits `image` (already at the pane's pixel size) and shows it at the cursor,
 /// in ratatui-image's cell-anchored carrier for a box of `cells`.
 pub fn protocol(image: &DynamicImage, cells: Size) -> Result<Sixel, MediaError> {
@@ -91,6 +73,7 @@ pub fn delete(id: u32, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::kitty::CHUNK_CHARS;
     use image::{Rgb, RgbImage};
 
     /// Splits a blob into its APC commands: (control keys, payload).

@@ -14,8 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ratatui::layout::Size;
-use ratatui_image::picker::{Picker, ProtocolType};
-use ratatui_image::protocol::Protocol;
+use ratatui_image::picker::Picker;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::AbortHandle;
 
@@ -26,6 +25,7 @@ use super::decode::{DecodeLimits, decode_to_fit};
 use super::download::Downloader;
 use super::encode::{KittyPlacement, encode_with, estimated_bytes, pixel_box};
 use super::graphics::protocol_name;
+use super::picture::Picture;
 use super::size::{choose, sized_url};
 
 /// Identifies a picture for the app, e.g. `"{tweet_id}/{index}"`.
@@ -79,11 +79,11 @@ impl ImageRequest {
 /// What the pipeline tells the app.
 #[derive(Clone)]
 pub enum ImageEvent {
-    /// Draw `protocol` with `ratatui_image::Image::new(&protocol)` in a box of `cells`.
+    /// Draw `picture` (a widget) in a box of `cells`.
     Ready {
         key: ImageKey,
         cells: Size,
-        protocol: Protocol,
+        picture: Picture,
         /// The size the file declared.
         original: (u32, u32),
         /// How long the work for this picture took, from starting its job to the encoded
@@ -111,7 +111,7 @@ impl fmt::Debug for ImageEvent {
                 key,
                 cells,
                 original,
-                protocol,
+                picture,
                 took,
             } => f
                 .debug_struct("Ready")
@@ -119,7 +119,7 @@ impl fmt::Debug for ImageEvent {
                 .field("cells", cells)
                 .field("original", original)
                 .field("took", took)
-                .field("protocol_cells", &protocol.size())
+                .field("picture", picture)
                 .finish(),
             Self::Failed { key, reason } => f
                 .debug_struct("Failed")
@@ -180,7 +180,7 @@ enum CacheKey {
 #[derive(Clone)]
 enum Cached {
     Bytes(Bytes),
-    Preview(Protocol, (u32, u32)),
+    Preview(Picture, (u32, u32)),
 }
 
 type Cache = Arc<Mutex<ByteLru<CacheKey, Cached>>>;
@@ -190,7 +190,7 @@ fn lock(cache: &Cache) -> MutexGuard<'_, ByteLru<CacheKey, Cached>> {
 }
 
 enum Outcome {
-    Encoded(Protocol, (u32, u32)),
+    Encoded(Picture, (u32, u32)),
     Downloaded,
     Failed(MediaError),
 }
@@ -400,12 +400,12 @@ impl ImagePipeline {
         {
             let mut cache = lock(&self.cache);
             if e.encode
-                && let Some(Cached::Preview(protocol, original)) = cache.get(&preview_key)
+                && let Some(Cached::Preview(picture, original)) = cache.get(&preview_key)
             {
                 self.ready.push_back(ImageEvent::Ready {
                     key,
                     cells: e.req.cells,
-                    protocol: protocol.clone(),
+                    picture: picture.clone(),
                     original: *original,
                     took: None,
                 });
@@ -493,13 +493,13 @@ impl ImagePipeline {
             return None; // superseded: never delivered
         }
         match done.outcome {
-            Outcome::Encoded(protocol, original) => {
+            Outcome::Encoded(picture, original) => {
                 e.state = State::Delivered;
                 let took = done.took + e.fetched_in.take().unwrap_or_default();
                 Some(ImageEvent::Ready {
                     key: done.key,
                     cells: e.req.cells,
-                    protocol,
+                    picture,
                     original,
                     took: Some(took),
                 })
@@ -596,7 +596,7 @@ impl Job {
         let cancel = self.cancel.clone();
         let cells = self.cells;
         let kitty = self.kitty;
-        let (protocol, original, pixels) = tokio::task::spawn_blocking(move || {
+        let (picture, original, pixels) = tokio::task::spawn_blocking(move || {
             let _permit = permit;
             // A decoder/encoder bug on this picture fails this picture only.
             contained(|| {
@@ -608,19 +608,24 @@ impl Job {
                     return Err(MediaError::Cancelled);
                 }
                 let pixels = (fitted.image.width(), fitted.image.height());
-                let protocol = encode_with(&picker, kitty, fitted.image, cells)?;
-                Ok((protocol, fitted.original, pixels))
+                let picture = encode_with(&picker, kitty, fitted.image, cells)?;
+                Ok((picture, fitted.original, pixels))
             })
         })
         .await
         .map_err(|e| MediaError::Encode(format!("decoder task failed: {e}")))??;
-        let ptype: ProtocolType = self.picker.protocol_type();
+        let held = match &picture {
+            Picture::Kitty(kitty) => kitty.held_bytes(),
+            Picture::Protocol(_) => {
+                estimated_bytes(self.picker.protocol_type(), pixels, self.cells)
+            }
+        };
         lock(&self.cache).insert(
             self.preview_key.clone(),
-            Cached::Preview(protocol.clone(), original),
-            estimated_bytes(ptype, pixels, self.cells),
+            Cached::Preview(picture.clone(), original),
+            held,
         );
-        Ok(Outcome::Encoded(protocol, original))
+        Ok(Outcome::Encoded(picture, original))
     }
 }
 
