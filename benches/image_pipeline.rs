@@ -8,7 +8,7 @@
 //! - `selection_cached`: one key press that moves the selection to a tweet whose picture is
 //!   already encoded: `App::update` + `ui::draw` + `ImageLayer::render` + `sync`, on ratatui's
 //!   `TestBackend` and on a `CrosstermBackend` writing to `io::sink()` (the escape sequences,
-//!   sixel bytes included, are produced; only the terminal is missing).
+//!   sixel bytes or kitty placeholders included, are produced; only the terminal is missing).
 //! - after criterion, `p95/…` lines: decode + fit + encode of a 1200×900 JPEG into an 800×600
 //!   box, timed one by one (N = 100), p50/p95/max.
 //!
@@ -191,7 +191,7 @@ struct CachedSelection<B: Backend> {
 }
 
 impl<B: Backend> CachedSelection<B> {
-    fn new(rt: &tokio::runtime::Runtime, backend: B) -> Self {
+    fn new(rt: &tokio::runtime::Runtime, backend: B, protocol: ProtocolType) -> Self {
         let _guard = rt.enter();
         let server = rt
             .block_on(demo::start(DemoOptions::default()))
@@ -215,7 +215,7 @@ impl<B: Backend> CachedSelection<B> {
         });
         let pipeline = ImagePipeline::new(
             Downloader::new(http.media_client().clone(), &Default::default()),
-            fixed_picker(ProtocolType::Sixel, (10, 20)),
+            fixed_picker(protocol, (10, 20)),
             PipelineConfig::default(),
         );
         let viewport = Viewport::Fixed(Rect::new(0, 0, 140, 42));
@@ -331,11 +331,19 @@ fn selection_cached(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let mut g = c.benchmark_group("selection_cached");
-    let mut test = CachedSelection::new(&rt, TestBackend::new(140, 42));
+    let mut test = CachedSelection::new(&rt, TestBackend::new(140, 42), ProtocolType::Sixel);
     bench_presses(&mut g, "sixel/test_backend", &rt, &mut test);
     drop(test);
-    let mut cross = CachedSelection::new(&rt, CrosstermBackend::new(std::io::sink()));
-    bench_presses(&mut g, "sixel/crossterm_sink", &rt, &mut cross);
+    for (name, protocol) in [
+        ("sixel/crossterm_sink", ProtocolType::Sixel),
+        // Kitty pictures are transmitted the first time they are drawn; these presses go back
+        // and forth between two already sent, so each frame draws their placeholders.
+        ("kitty/crossterm_sink", ProtocolType::Kitty),
+    ] {
+        let sink = CrosstermBackend::new(std::io::sink());
+        let mut cross = CachedSelection::new(&rt, sink, protocol);
+        bench_presses(&mut g, name, &rt, &mut cross);
+    }
     g.finish();
 }
 
