@@ -229,19 +229,7 @@ fn file_graphics(session: &setup::Session) -> Option<GraphicsChoice> {
 
 /// `xmedia doctor`: graphics, config and keys, without printing any key.
 fn doctor(args: xmedia::cli::DoctorArgs) -> i32 {
-    use std::io::IsTerminal;
-    let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    let graphics = if tty && crossterm::terminal::enable_raw_mode().is_ok() {
-        let g = xmedia::media::graphics::detect(args.graphics);
-        let _ = crossterm::terminal::disable_raw_mode();
-        g
-    } else {
-        xmedia::media::graphics::decide(
-            args.graphics,
-            Err("not a terminal".into()),
-            xmedia::media::graphics::EnvHints::from_env(),
-        )
-    };
+    let graphics = xmedia::media::graphics::detect_once(args.graphics);
     print!("{}", xmedia::doctor::report(&graphics));
     let path = args
         .config

@@ -108,7 +108,7 @@ fn choose_picker(args: &RenderArgs, stdout_is_tty: bool) -> (Picker, KittyPlacem
         ),
         (Some(p), None) if !stdout_is_tty => (fixed_picker(p, FALLBACK_CELL), forced_kitty),
         (choice, _) => {
-            let detected = graphics::detect(args.graphics);
+            let detected = graphics::detect_once(args.graphics);
             let mut picker = detected.picker;
             if let (None, Some(px)) = (choice, cell_px) {
                 picker = fixed_picker(picker.protocol_type(), px);

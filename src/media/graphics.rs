@@ -265,6 +265,25 @@ pub fn detect(choice: GraphicsChoice) -> Graphics {
     }
 }
 
+/// [`detect`] for a one-shot command (`render`, `doctor`), which has no raw-mode session of its
+/// own: the terminal is asked only when stdin and stdout both are one, and in raw mode for the
+/// length of the query. In the terminal's line mode its answers would not be readable before a
+/// newline, and would be echoed onto the screen instead.
+pub fn detect_once(choice: GraphicsChoice) -> Graphics {
+    use std::io::IsTerminal;
+    let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if tty && crossterm::terminal::enable_raw_mode().is_ok() {
+        let graphics = detect(choice);
+        let _ = crossterm::terminal::disable_raw_mode();
+        graphics
+    } else {
+        decide(choice, Err(NOT_ASKED.into()), EnvHints::from_env())
+    }
+}
+
+/// Why [`detect_once`] did not ask: said in `doctor`'s "why", and no "did not answer" beside it.
+const NOT_ASKED: &str = "not a terminal, so it was not asked";
+
 /// ratatui-image draws kitty pictures through unicode placeholders, which kitty added in 0.28:
 /// older kittys (Debian 12 ships 0.26) answer the graphics query but would show placeholder
 /// glyphs. There pictures are placed directly instead ([`super::kitty_direct`]); `--graphics
@@ -514,6 +533,7 @@ pub fn decide(
     queried: Result<Picker, String>,
     hints: EnvHints,
 ) -> Graphics {
+    let asked = !matches!(&queried, Err(e) if e == NOT_ASKED);
     let (mut picker, answered, query_note) = match queried {
         Ok(p) => {
             // A picker from our own query answered (it returns only once the terminal did); one
@@ -555,7 +575,7 @@ pub fn decide(
                             " (inside tmux, pictures need `set -g allow-passthrough on` \
                              and a graphics-capable outer terminal)",
                         );
-                    } else if hints.kitty_window_id {
+                    } else if hints.kitty_window_id && asked {
                         why.push_str(
                             " (KITTY_WINDOW_ID is set but kitty did not answer; try --graphics kitty)",
                         );
@@ -642,6 +662,25 @@ mod tests {
             hints_of(&[("KITTY_WINDOW_ID", "1")]),
         );
         assert_eq!(answered.fallback_notice(), None);
+    }
+
+    #[test]
+    fn a_terminal_that_was_not_asked_is_not_said_to_be_silent() {
+        let kitty = || hints_of(&[("KITTY_WINDOW_ID", "1")]);
+        let silent = decide(
+            GraphicsChoice::Auto,
+            Err("the terminal did not answer in time".into()),
+            kitty(),
+        );
+        assert!(
+            silent.why.contains("kitty did not answer"),
+            "{}",
+            silent.why
+        );
+        // `xmedia doctor | less`: stdout is a pipe, so the terminal was never asked.
+        let piped = decide(GraphicsChoice::Auto, Err(NOT_ASKED.into()), kitty());
+        assert!(piped.why.contains("not a terminal"), "{}", piped.why);
+        assert!(!piped.why.contains("did not answer"), "{}", piped.why);
     }
 
     #[test]
