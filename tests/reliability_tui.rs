@@ -344,6 +344,9 @@ fn g6_a_silent_kitty_is_told_why_pictures_are_half_blocks() {
     // Read from everything the app wrote, not the current screen: the notice lasts 3 s, and a
     // busy test machine's emulator can fall further behind than that.
     app.wait_written(b"graphics query unanswered: try --graphics kitty", LIMIT);
+    // The notice comes with the first frame, which can be before the first page has arrived: a
+    // `j` then has nothing to move to.
+    app.wait_text("Tweet 1 of", LIMIT);
     app.send(b"j");
     app.wait_text("Tweet 2 of", LIMIT);
     app.send(b"q");
