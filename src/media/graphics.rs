@@ -258,11 +258,99 @@ pub fn detect(choice: GraphicsChoice) -> Graphics {
     let mut graphics = decide(choice, queried, hints);
     if choice == GraphicsChoice::Auto {
         avoid_old_kitty(&mut graphics, typed.xtversion.as_deref());
+        let old_kitty = typed
+            .xtversion
+            .as_deref()
+            .and_then(kitty_version)
+            .is_some_and(|v| v < (0, 28));
+        if graphics.hints.tmux && graphics.protocol() == ProtocolType::Halfblocks && !old_kitty {
+            kitty_through_tmux(&mut graphics, ask_tmux().as_ref());
+        }
     }
     Graphics {
         typed_ahead: typed.keys,
         ..graphics
     }
+}
+
+/// What tmux says about the terminal it runs in and the pane xmedia runs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TmuxClient {
+    /// The outer terminal's TERM, e.g. `xterm-kitty`.
+    pub termname: String,
+    /// The pane's `allow-passthrough` option: `on`, `all` or `off`.
+    pub passthrough: String,
+}
+
+/// Inside tmux the terminal's answer to the graphics query never comes back: tmux answers the
+/// query itself and passes nothing of the outer terminal's reply on. A kitty outside a tmux that
+/// passes escape sequences through (`set -g allow-passthrough on`) can still show pictures, so
+/// where the query found nothing tmux is asked instead. Kitty's version is unknown there (tmux
+/// answers XTVERSION itself): a kitty older than 0.28 would show placeholder glyphs, which
+/// `--graphics halfblocks` avoids.
+pub fn kitty_through_tmux(graphics: &mut Graphics, client: Option<&TmuxClient>) {
+    let Some(client) = client else {
+        return;
+    };
+    let kitty = client.termname.contains("kitty");
+    let passes = matches!(client.passthrough.trim(), "on" | "all");
+    if !kitty {
+        return;
+    }
+    if !passes {
+        graphics.why.push_str(
+            "; the terminal outside tmux is kitty: `set -g allow-passthrough on` in tmux would \
+             let its pictures through",
+        );
+        return;
+    }
+    graphics.picker.set_protocol_type(ProtocolType::Kitty);
+    graphics.kitty = KittyPlacement::Placeholders;
+    graphics.why = format!(
+        "kitty: inside tmux, whose client terminal is {} and whose pane has allow-passthrough {} \
+         (tmux does not pass the terminal's own graphics answer on, so tmux was asked)",
+        crate::sanitize::line(&client.termname),
+        crate::sanitize::line(client.passthrough.trim()),
+    );
+}
+
+/// Asks the tmux server for the client's terminal name and the pane's `allow-passthrough`;
+/// `None` when tmux is not there or does not answer within half a second.
+fn ask_tmux() -> Option<TmuxClient> {
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+    let mut child = Command::new("tmux")
+        .args([
+            "display-message",
+            "-p",
+            "#{client_termname}\t#{allow-passthrough}",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + Duration::from_millis(500);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => break,
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take()?, &mut out).ok()?;
+    let (termname, passthrough) = out.trim_end_matches('\n').split_once('\t')?;
+    Some(TmuxClient {
+        termname: termname.to_string(),
+        passthrough: passthrough.to_string(),
+    })
 }
 
 /// [`detect`] for a one-shot command (`render`, `doctor`), which has no raw-mode session of its
@@ -662,6 +750,45 @@ mod tests {
             hints_of(&[("KITTY_WINDOW_ID", "1")]),
         );
         assert_eq!(answered.fallback_notice(), None);
+    }
+
+    #[test]
+    fn kitty_outside_a_passing_tmux_gets_kitty_pictures() {
+        let in_tmux = || {
+            decide(
+                GraphicsChoice::Auto,
+                Err("the terminal did not answer in time".into()),
+                hints_of(&[("TERM", "tmux-256color"), ("TMUX", "/tmp/t,1,0")]),
+            )
+        };
+        let client = |termname: &str, passthrough: &str| TmuxClient {
+            termname: termname.into(),
+            passthrough: passthrough.into(),
+        };
+        for passthrough in ["on", "all"] {
+            let mut g = in_tmux();
+            kitty_through_tmux(&mut g, Some(&client("xterm-kitty", passthrough)));
+            assert_eq!(g.protocol(), ProtocolType::Kitty, "{passthrough}");
+            assert_eq!(g.kitty, KittyPlacement::Placeholders);
+            assert!(g.why.contains("allow-passthrough"), "{}", g.why);
+        }
+        // Passthrough off: still half-blocks, and the way to pictures is named.
+        let mut off = in_tmux();
+        kitty_through_tmux(&mut off, Some(&client("xterm-kitty", "off")));
+        assert_eq!(off.protocol(), ProtocolType::Halfblocks);
+        assert!(
+            off.why.contains("set -g allow-passthrough on"),
+            "{}",
+            off.why
+        );
+        // Another terminal, or tmux not answering: nothing changes.
+        for other in [Some(client("xterm-256color", "on")), None] {
+            let mut g = in_tmux();
+            let before = g.why.clone();
+            kitty_through_tmux(&mut g, other.as_ref());
+            assert_eq!(g.protocol(), ProtocolType::Halfblocks);
+            assert_eq!(g.why, before);
+        }
     }
 
     #[test]
