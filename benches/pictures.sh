@@ -5,6 +5,7 @@
 #   benches/pictures.sh                 # hyperfine medians, output bytes, pixel boxes, peak RSS
 #   RUNS=20 WARMUP=3 benches/pictures.sh
 #   SKIP_BUILD=1 benches/pictures.sh    # use the binaries already in target/release
+#   SKIP_BUILD=1 XMEDIA=/tmp/xmedia-old benches/pictures.sh   # another build of xmedia
 #
 # Needs hyperfine, chafa, python3 and /usr/bin/time (apt-get install -y hyperfine chafa time).
 #
@@ -46,7 +47,7 @@ hyperfine --version
 
 echo "== build"
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --bin xmedia --example bench_pictures
-XMEDIA=target/release/xmedia
+XMEDIA=${XMEDIA:-target/release/xmedia}
 [ -f "$DIR/landscape_1200x900.jpg" ] && [ -f "$DIR/landscape_4000x3000.jpg" ] ||
   target/release/examples/bench_pictures "$DIR" 1200x900 4000x3000
 ls -l "$DIR"/landscape_*.jpg
@@ -95,7 +96,8 @@ for size in 1200x900 4000x3000; do
       -n "xmedia $proto $size" "$(cmd_xmedia "$pic" $proto) < $PTY" \
       -n "chafa $proto $size" "$(cmd_chafa "$pic" $proto) < $PTY" 2>&1 |
       grep -E 'Time|Range|faster' || true
-    jq -r '.results[] | "median \(.command): \(.median*1000|floor) ms"' "$OUT/hf_${proto}_$size.json"
+    jq -r '.results[] | "median \(.command): \(.median*10000|floor/10) ms"' "$OUT/hf_${proto}_$size.json"
+    jq -r '"median ratio chafa/xmedia \(.results[0].command | sub("xmedia ";"")): \(.results[1].median/.results[0].median*100|floor/100)"' "$OUT/hf_${proto}_$size.json"
   done
 done
 
