@@ -155,15 +155,13 @@ pub fn render_protocol_with(
     kitty: KittyPlacement,
     cells: Size,
 ) -> Result<Picture, MediaError> {
-    contained(|| {
-        let fitted = decode_to_fit(
-            bytes,
-            pixel_box(picker, cells),
-            &DecodeLimits::default(),
-            &|| false,
-        )?;
-        encode_with(picker, kitty, fitted.image, cells)
-    })
+    contained(|| encode_with(picker, kitty, fit(bytes, picker, cells)?, cells))
+}
+
+/// The picture decoded and fitted to the pixel box of `cells`, as the pipeline does it.
+fn fit(bytes: &[u8], picker: &Picker, cells: Size) -> Result<image::DynamicImage, MediaError> {
+    let limits = DecodeLimits::default();
+    decode_to_fit(bytes, pixel_box(picker, cells), &limits, &|| false).map(|f| f.image)
 }
 
 /// What `render` writes, made off the async thread.
@@ -187,13 +185,7 @@ fn prepare(
     cells: Size,
 ) -> Result<Prepared, MediaError> {
     contained(|| {
-        let fitted = decode_to_fit(
-            bytes,
-            pixel_box(picker, cells),
-            &DecodeLimits::default(),
-            &|| false,
-        )?;
-        let image = fitted.image;
+        let image = fit(bytes, picker, cells)?;
         let font = picker.font_size();
         if picker.protocol_type() == ProtocolType::Kitty
             && kitty == KittyPlacement::Placeholders
