@@ -372,8 +372,8 @@ pub fn detect_once(choice: GraphicsChoice) -> Graphics {
 /// Why [`detect_once`] did not ask: said in `doctor`'s "why", and no "did not answer" beside it.
 const NOT_ASKED: &str = "not a terminal, so it was not asked";
 
-/// ratatui-image draws kitty pictures through unicode placeholders, which kitty added in 0.28:
-/// older kittys (Debian 12 ships 0.26) answer the graphics query but would show placeholder
+/// Kitty pictures are drawn through unicode placeholders ([`super::kitty`]), which kitty added
+/// in 0.28: older kittys (Debian 12 ships 0.26) answer the graphics query but would show placeholder
 /// glyphs. There pictures are placed directly instead ([`super::kitty_direct`]); `--graphics
 /// kitty` still forces placeholders. Inside tmux a direct placement would not follow the pane,
 /// so there half-blocks are drawn.

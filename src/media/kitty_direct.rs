@@ -1,6 +1,6 @@
 //! Kitty pictures placed directly at the cursor, for kittys older than 0.28 (Debian 12 ships
 //! 0.26) and other terminals that speak the kitty graphics protocol without its unicode
-//! placeholders, which is what ratatui-image draws with.
+//! placeholders, which is what [`super::kitty`] draws with.
 //!
 //! A picture is one escape blob: transmit-and-display (`a=T`) of the RGB pixels, in base64
 //! chunks, with `C=1` so the cursor stays where the picture starts, then one step right, where
