@@ -20,9 +20,9 @@ use ratatui_image::protocol::Protocol;
 
 use crate::app::{App, previewable_media};
 use crate::domain::{Media, MediaKind, Profile, Tweet};
-use crate::media::kitty_direct;
 use crate::media::picture::Picture;
 use crate::media::pipeline::{ImageEvent, ImageKey, ImagePipeline, ImageRequest};
+use crate::media::{kitty, kitty_direct};
 use crate::ui::Drawn;
 use crate::ui::format::duration_ms;
 use crate::ui::header::HeaderPictures;
@@ -277,16 +277,22 @@ impl ImageLayer {
     }
 
     /// Escape sequences to write to the terminal after a frame is drawn: the deletion of kitty
-    /// pictures placed directly that the frame no longer shows. `None` when there are none
-    /// (always, for every other protocol).
+    /// pictures placed directly that the frame no longer shows, and of kitty placeholder
+    /// pictures the app let go of ([`kitty::take_released`]), so the terminal does not keep
+    /// their pixels. `None` when there are none (always, for the other protocols).
     pub fn after_draw(&mut self) -> Option<String> {
-        self.placements.after_draw()
+        let mut out = self.placements.after_draw().unwrap_or_default();
+        kitty::take_released(&mut out);
+        (!out.is_empty()).then_some(out)
     }
 
-    /// Escape sequences that take every picture this layer placed off the screen, for the exit.
+    /// Escape sequences that take every picture the app placed or sent off the screen and out of
+    /// the terminal's memory, for the exit.
     pub fn before_exit(&mut self) -> Option<String> {
         self.placements.drawn.get_mut().clear();
-        self.placements.after_draw()
+        let mut out = self.placements.after_draw().unwrap_or_default();
+        kitty::take_all(&mut out);
+        (!out.is_empty()).then_some(out)
     }
 
     /// [`Self::sync_at`] now, by the clock.

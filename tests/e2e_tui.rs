@@ -295,3 +295,59 @@ fn kitty_direct_places_pictures_and_deletes_them_when_covered_and_at_exit() {
         "before leaving the alternate screen"
     );
 }
+
+/// Kitty keeps every image it was sent until its storage quota (hundreds of megabytes) pushes
+/// old ones out. The app frees those it let go of (here a cache too small to keep pictures, so
+/// moving on drops them), and at the exit all it sent.
+#[test]
+fn kitty_pictures_the_app_lets_go_of_are_freed_in_the_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("none.toml"), "cache_mb = 1\n").expect("config");
+    let mut app = spawn(&["--demo", "--graphics", "kitty"], &dir);
+    app.wait_text("Tweet 1 of", LIMIT);
+    let ids_after = |raw: &[u8], prefix: &str| -> Vec<String> {
+        String::from_utf8_lossy(raw)
+            .split(prefix)
+            .skip(1)
+            .filter_map(|r| r.split(',').next().map(str::to_string))
+            .collect()
+    };
+    let sent = |raw: &[u8]| ids_after(raw, "\x1b_Gq=2,i=");
+    let freed = |raw: &[u8]| ids_after(raw, "\x1b_Ga=d,d=I,i=");
+    let start = std::time::Instant::now();
+    while sent(&app.raw()).is_empty() {
+        assert!(start.elapsed() < LIMIT, "a kitty picture was sent");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let start = std::time::Instant::now();
+    let mut presses = 0;
+    while freed(&app.raw()).is_empty() {
+        assert!(start.elapsed() < LIMIT, "a picture let go of was freed");
+        if presses < 30 {
+            app.send(b"j");
+            presses += 1;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let raw = app.raw();
+    let (sent_before, freed_before) = (sent(&raw), freed(&raw));
+    for id in &freed_before {
+        assert!(sent_before.contains(id), "{id} freed but never sent");
+    }
+    app.send(b"q");
+    assert_eq!(app.wait_exit(LIMIT), Some(0));
+    let raw = app.raw();
+    let freed_all = freed(&raw);
+    for id in sent(&raw) {
+        assert!(
+            freed_all.contains(&id),
+            "{id} sent and not freed at the exit"
+        );
+    }
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        text.rfind("\x1b_Ga=d").expect("freed")
+            < text.rfind("\x1b[?1049l").expect("alt screen left"),
+        "freed before leaving the alternate screen"
+    );
+}

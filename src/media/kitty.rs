@@ -16,8 +16,8 @@
 //!
 //! Protocol: <https://sw.kovidgoyal.net/kitty/graphics-protocol/#unicode-placeholders>.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use image::DynamicImage;
 use ratatui::buffer::{Buffer, CellDiffOption};
@@ -231,7 +231,87 @@ pub struct KittyPicture {
     /// The transmission followed by the first cell's placeholder: the first cell's whole symbol
     /// the first time the picture is drawn. `None` once it is known to be sent elsewhere.
     first_cell: Option<Arc<str>>,
-    sent: Arc<AtomicBool>,
+    sent: Arc<Sent>,
+}
+
+/// Whether a picture's transmission was handed out to be drawn, shared by its clones. When the
+/// last clone is gone (the cache and the layer dropped it), a picture the app sent is queued
+/// for deletion in the terminal ([`take_released`]): kitty otherwise keeps every image it was
+/// sent until its storage quota (hundreds of megabytes) pushes old ones out.
+#[derive(Debug)]
+struct Sent {
+    id: u32,
+    is_tmux: bool,
+    done: AtomicBool,
+    /// Freed when dropped. Not for `xmedia render`, whose picture stays on screen after it exits.
+    owned: bool,
+}
+
+/// (image id, inside tmux) of pictures the app sent: still held, and released but not deleted.
+static LIVE: Mutex<Vec<(u32, bool)>> = Mutex::new(Vec::new());
+static RELEASED: Mutex<Vec<(u32, bool)>> = Mutex::new(Vec::new());
+
+fn lock(list: &'static Mutex<Vec<(u32, bool)>>) -> MutexGuard<'static, Vec<(u32, bool)>> {
+    list.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Sent {
+    fn new(id: u32, is_tmux: bool, done: bool, owned: bool) -> Arc<Self> {
+        Arc::new(Self {
+            id,
+            is_tmux,
+            done: AtomicBool::new(done),
+            owned,
+        })
+    }
+
+    /// Marks it handed out; `true` the first time.
+    fn hand_out(&self) -> bool {
+        let first = !self.done.swap(true, Ordering::SeqCst);
+        if first && self.owned {
+            lock(&LIVE).push((self.id, self.is_tmux));
+        }
+        first
+    }
+}
+
+impl Drop for Sent {
+    fn drop(&mut self) {
+        if self.owned && *self.done.get_mut() {
+            let me = (self.id, self.is_tmux);
+            lock(&LIVE).retain(|p| *p != me);
+            lock(&RELEASED).push(me);
+        }
+    }
+}
+
+/// Appends the deletions of the pictures whose last clone was dropped since the last call.
+/// Write them after a frame: a dropped picture is no longer drawn.
+pub fn take_released(out: &mut String) {
+    for (id, is_tmux) in std::mem::take(&mut *lock(&RELEASED)) {
+        delete(id, is_tmux, out);
+    }
+}
+
+/// Appends the deletions of every picture the app sent, for the exit.
+pub fn take_all(out: &mut String) {
+    take_released(out);
+    for (id, is_tmux) in std::mem::take(&mut *lock(&LIVE)) {
+        delete(id, is_tmux, out);
+    }
+}
+
+/// Deletes image `id` with its placements and frees its pixels in the terminal.
+pub fn delete(id: u32, is_tmux: bool, out: &mut String) {
+    use std::fmt::Write;
+    let _ = if is_tmux {
+        write!(
+            out,
+            "\x1bPtmux;\x1b\x1b_Ga=d,d=I,i={id},q=2\x1b\x1b\\\x1b\\"
+        )
+    } else {
+        write!(out, "\x1b_Ga=d,d=I,i={id},q=2\x1b\\")
+    };
 }
 
 impl KittyPicture {
@@ -271,7 +351,7 @@ impl KittyPicture {
             id,
             size,
             first_cell: Some(first.into()),
-            sent: Arc::new(AtomicBool::new(false)),
+            sent: Sent::new(id, is_tmux, false, true),
         }))
     }
 
@@ -282,7 +362,7 @@ impl KittyPicture {
             id,
             size,
             first_cell: None,
-            sent: Arc::new(AtomicBool::new(true)),
+            sent: Sent::new(id, false, true, false),
         }
     }
 
@@ -317,7 +397,7 @@ impl KittyPicture {
         let fg = Color::Rgb(r, g, b);
         let unit = CellDiffOption::ForcedWidth(std::num::NonZeroU16::MIN);
         let mut first = match &self.first_cell {
-            Some(s) if !self.sent.swap(true, Ordering::SeqCst) => Some(s),
+            Some(s) if self.sent.hand_out() => Some(s),
             _ => None,
         };
         let mut symbol = String::with_capacity(16);
@@ -617,6 +697,55 @@ mod tests {
             let rgb: Vec<u8> = rgba.chunks(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
             assert_eq!(rgb, pixels(&ours), "the same pixels");
         }
+    }
+
+    #[test]
+    fn the_terminal_is_told_to_free_a_picture_once_the_app_lets_go_of_it() {
+        let encode = || {
+            KittyPicture::encode(&gradient(20, 20), (10, 20), Size::new(4, 4), false)
+                .expect("encodes")
+                .expect("fits")
+        };
+        let area = Rect::new(0, 0, 4, 4);
+        let picture = encode();
+        let id = picture.id();
+        let clone = picture.clone();
+        picture.render(area, &mut Buffer::empty(area));
+        // Never drawn, so never sent: nothing to free.
+        let unsent = encode();
+        let unsent_id = unsent.id();
+        drop(unsent);
+        // What `xmedia render` leaves on screen is not the app's to free.
+        drop(KittyPicture::transmitted(0x00FE_FEFE, Size::new(1, 1)));
+
+        let mut out = String::new();
+        drop(picture);
+        take_released(&mut out);
+        assert!(!out.contains(&format!("i={id},")), "a clone still holds it");
+        drop(clone);
+        take_released(&mut out);
+        assert!(
+            out.contains(&format!("\x1b_Ga=d,d=I,i={id},q=2\x1b\\")),
+            "{out:?}"
+        );
+        take_all(&mut out);
+        assert_eq!(out.matches(&format!("i={id},")).count(), 1, "freed once");
+        assert!(!out.contains(&format!("i={unsent_id},")));
+        assert!(!out.contains(&format!("i={},", 0x00FE_FEFE)));
+
+        // At the exit, pictures still held are freed too.
+        let held = encode();
+        held.render(area, &mut Buffer::empty(area));
+        let mut exit = String::new();
+        take_all(&mut exit);
+        assert!(exit.contains(&format!("i={},", held.id())));
+    }
+
+    #[test]
+    fn deletions_inside_tmux_are_wrapped_for_passthrough() {
+        let mut out = String::new();
+        delete(7, true, &mut out);
+        assert_eq!(out, "\x1bPtmux;\x1b\x1b_Ga=d,d=I,i=7,q=2\x1b\x1b\\\x1b\\");
     }
 
     #[test]

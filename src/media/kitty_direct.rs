@@ -67,7 +67,7 @@ pub fn image_id(data: &str) -> Option<u32> {
 
 /// Deletes the placements of image `id` and frees its pixels in the terminal.
 pub fn delete(id: u32, out: &mut String) {
-    let _ = write!(out, "\x1b_Ga=d,d=I,i={id},q=2\x1b\\");
+    super::kitty::delete(id, false, out);
 }
 
 #[cfg(test)]
