@@ -286,6 +286,15 @@ impl ImageLayer {
         (!out.is_empty()).then_some(out)
     }
 
+    /// The deletions of kitty pictures let go of since the last frame, for when no frame is
+    /// drawn (a picture evicted from the cache while the screen stays as it is). Safe between
+    /// frames: a picture the layer still draws is held by its slot, so it is never let go of.
+    pub fn released(&mut self) -> Option<String> {
+        let mut out = String::new();
+        kitty::take_released(&mut out);
+        (!out.is_empty()).then_some(out)
+    }
+
     /// Escape sequences that take every picture the app placed or sent off the screen and out of
     /// the terminal's memory, for the exit.
     pub fn before_exit(&mut self) -> Option<String> {

@@ -118,6 +118,8 @@ where
             if std::mem::take(&mut first_frame) {
                 test_panic_after_first_frame();
             }
+        } else if let Some(commands) = deps.images.as_mut().and_then(|l| l.released()) {
+            write_now(terminal, &commands)?;
         }
         let tick = app.tick_interval();
         let msg = tokio::select! {
