@@ -529,9 +529,14 @@ impl App {
         self.dirty = true;
         match self.pager.state() {
             PagerState::Failed { .. } => self.pager.retry_now().into_iter().collect(),
-            // A broken picture is retried on its own: reloading the list would cost a request.
+            // A broken picture (the shown one, or the header's avatar or badge) is retried on its
+            // own: reloading the list would cost a request.
             _ if self.picture_failed => {
                 self.set_notice("trying the picture again".into(), NoticeLevel::Info);
+                vec![Effect::RetryPictures]
+            }
+            _ if self.header_failed.0 || self.header_failed.1 => {
+                self.set_notice("trying the header pictures again".into(), NoticeLevel::Info);
                 vec![Effect::RetryPictures]
             }
             PagerState::Loading { .. } => Vec::new(),

@@ -208,6 +208,33 @@ fn stale_pages_are_dropped() {
 }
 
 #[test]
+fn r_retries_failed_pictures_before_it_refreshes_the_list() {
+    let mut app = loaded(0, page_of(0..5, None));
+    // The header's avatar failed: `r` asks for it again and spends no request on the list.
+    app.update(Msg::HeaderPicturesFailed {
+        avatar: true,
+        badge: false,
+    });
+    let effects = app.update(key('r'));
+    assert_eq!(effects, vec![Effect::RetryPictures]);
+    assert!(
+        app.notice()
+            .is_some_and(|n| n.text.contains("header pictures"))
+    );
+    // The shown picture failed as well: that one is named.
+    app.update(Msg::PictureFailed(true));
+    assert_eq!(app.update(key('r')), vec![Effect::RetryPictures]);
+    assert!(app.notice().is_some_and(|n| n.text.contains("the picture")));
+    // Nothing broken: `r` refreshes the list.
+    app.update(Msg::PictureFailed(false));
+    app.update(Msg::HeaderPicturesFailed {
+        avatar: false,
+        badge: false,
+    });
+    assert!(fetch(&app.update(key('r'))).is_some());
+}
+
+#[test]
 fn refresh_replaces_and_drops_the_old_answer() {
     let mut app = loaded(0, page_of(0..5, None));
     assert_eq!(app.pager(), &PagerState::Exhausted);
