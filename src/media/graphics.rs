@@ -282,10 +282,12 @@ pub struct TmuxClient {
     pub passthrough: String,
 }
 
-/// Inside tmux the terminal's answer to the graphics query never comes back: tmux answers the
-/// query itself and passes nothing of the outer terminal's reply on. A kitty outside a tmux that
-/// passes escape sequences through (`set -g allow-passthrough on`) can still show pictures, so
-/// where the query found nothing tmux is asked instead. Kitty's version is unknown there (tmux
+/// Inside tmux the outer terminal's answer to the graphics query does not reliably come back
+/// (seen with kitty 0.41 and tmux 3.3a: the app at start-up got no kitty answer where `doctor`
+/// in the same pane later did; tmux answers the status query itself, which can end the wait
+/// first). A kitty outside a tmux that passes escape sequences through (`set -g
+/// allow-passthrough on`) can still show pictures, so where the query found nothing tmux is
+/// asked instead. Kitty's version is unknown there (tmux
 /// answers XTVERSION itself): a kitty older than 0.28 would show placeholder glyphs, which
 /// `--graphics halfblocks` avoids.
 pub fn kitty_through_tmux(graphics: &mut Graphics, client: Option<&TmuxClient>) {
