@@ -187,6 +187,9 @@ struct CachedSelection<B: Backend> {
     term: Terminal<B>,
     /// The first of the two tweets.
     first: usize,
+    /// The layer's clock: a second between presses, so each is a single press (a held key's
+    /// presses would have their pictures held back, `ImageLayer::HOLD_BACK`).
+    clock: Instant,
     _server: demo::DemoServer,
 }
 
@@ -225,6 +228,7 @@ impl<B: Backend> CachedSelection<B> {
             layer: ImageLayer::new(pipeline),
             term,
             first: 0,
+            clock: Instant::now(),
             _server: server,
         };
         // Two neighbouring tweets that both show a picture.
@@ -253,17 +257,18 @@ impl<B: Backend> CachedSelection<B> {
     fn draw(&mut self) {
         let now = chrono::Utc::now();
         let mut drawn = ui::Drawn::default();
-        let (app, layer) = (&self.app, &self.layer);
+        self.clock += std::time::Duration::from_secs(1);
+        let (app, layer, clock) = (&self.app, &self.layer, self.clock);
         self.term
             .draw(|f| {
                 drawn = ui::draw(f, app, now);
                 if let Some(area) = drawn.image_area {
-                    layer.render(f, app, area);
+                    layer.render_at(f, app, area, clock);
                 }
                 layer.render_header(f, app, drawn.header);
             })
             .expect("draw");
-        self.layer.sync(&self.app, &drawn);
+        self.layer.sync_at(&self.app, &drawn, clock);
     }
 
     /// Draws and takes pictures until the selected one is shown.

@@ -18,7 +18,9 @@
 //! `--interval-ms` until the last tweet (loading further pages as the app asks).
 //!
 //! A selection counts as a hit when its picture was in the layer at the first frame drawn after
-//! the key; tweets without a previewable picture are not counted. The layer's prefetch depth
+//! the key (ready to draw: while the key is held the layer draws it once the keys pause for
+//! `ImageLayer::HOLD_BACK`, so no picture bytes go out per step); tweets without a previewable
+//! picture are not counted. The layer's prefetch depth
 //! (`PrefetchDepth`: how many tweets ahead it fetches, from the key rate and the picture latency
 //! it observed) is sampled after every key and summarised at the end.
 //!

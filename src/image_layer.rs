@@ -507,6 +507,41 @@ impl ImageLayer {
 
     /// Draws the shown picture (or why it is missing) into `area`, over the text placeholder.
     pub fn render(&self, frame: &mut Frame, app: &App, area: Rect) {
+        self.render_at(frame, app, area, Instant::now());
+    }
+
+    /// While a key is held (moves closer together than [`Self::RAPID`]), the shown picture's
+    /// bytes wait [`Self::HOLD_BACK`] after each move before they go to the terminal, so a
+    /// held `j` scrolls the list instead of pushing a picture (hundreds of kilobytes of sixel,
+    /// megabytes of kitty) through the terminal at every step; [`Self::wake_at`] tells the
+    /// runtime when to draw it. A single key press shows its picture at once.
+    pub const HOLD_BACK: Duration = Duration::from_millis(30);
+    /// Moves closer together than this are a held key or fast tapping.
+    pub const RAPID: Duration = Duration::from_millis(150);
+
+    /// Whether the shown picture waits at `now` ([`Self::HOLD_BACK`]).
+    fn holding_back(&self, selected: usize, now: Instant) -> bool {
+        let Some((index, at)) = self.depth.last_move else {
+            return false;
+        };
+        let since = now.saturating_duration_since(at);
+        if index != selected {
+            // A move this frame shows; the layer records it after the frame (`sync_at`).
+            since < Self::RAPID
+        } else {
+            since < Self::HOLD_BACK && self.depth.interval.is_some_and(|i| i < Self::RAPID)
+        }
+    }
+
+    /// When a picture held back at `now` is due, for the runtime to wake and draw it.
+    pub fn wake_at(&self, now: Instant) -> Option<Instant> {
+        let (_, at) = self.depth.last_move?;
+        self.depth.interval.filter(|i| *i < Self::RAPID)?;
+        Some(at + Self::HOLD_BACK).filter(|due| *due > now)
+    }
+
+    /// [`Self::render`] at `now`.
+    pub fn render_at(&self, frame: &mut Frame, app: &App, area: Rect, now: Instant) {
         // No picture under the help overlay: a sixel or kitty image would sit on top of it.
         if app.show_help() {
             return;
@@ -530,8 +565,9 @@ impl ImageLayer {
         // erase the whole picture.
         frame.render_widget(Clear, area);
         let (badge_row, area) = split_badge_row(area);
+        let hold = self.holding_back(app.selected(), now);
         match self.slots.get(&key(tweet, index)) {
-            Some(Slot::Ready { picture, cells }) if Some(*cells) == self.cells => {
+            Some(Slot::Ready { picture, cells }) if Some(*cells) == self.cells && !hold => {
                 let size = picture.size();
                 let w = size.width.min(area.width);
                 let h = size.height.min(area.height);

@@ -122,6 +122,11 @@ where
             write_now(terminal, &commands)?;
         }
         let tick = app.tick_interval();
+        let held_back = deps
+            .images
+            .as_ref()
+            .and_then(|l| l.wake_at(Instant::now()))
+            .map(|due| due.saturating_duration_since(Instant::now()));
         let msg = tokio::select! {
             biased;
             ev = events.next() => match ev {
@@ -144,6 +149,11 @@ where
                 if let Some(layer) = deps.images.as_mut() {
                     picture_changed |= layer.on_event(ev, app);
                 }
+                continue;
+            }
+            _ = sleep_or_never(held_back) => {
+                // A picture held back while a key was held is due now.
+                picture_changed = true;
                 continue;
             }
             _ = sleep_or_never(tick) => Msg::Tick(Utc::now()),

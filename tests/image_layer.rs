@@ -46,7 +46,7 @@ impl Harness {
             .draw(|f| {
                 drawn = xmedia::ui::draw(f, app, now);
                 if let Some(a) = drawn.image_area {
-                    layer.render(f, app, a);
+                    layer.render_at(f, app, a, at);
                 }
                 layer.render_header(f, app, drawn.header);
             })
@@ -77,6 +77,11 @@ impl Harness {
             self.draw();
             if !self.area_text().contains("loading") {
                 return;
+            }
+            // A picture held back after a quick key press is due shortly, with no event.
+            if let Some(due) = self.layer.wake_at(Instant::now()) {
+                tokio::time::sleep_until(due.into()).await;
+                continue;
             }
             let ev = tokio::time::timeout(Duration::from_secs(10), self.layer.next_event())
                 .await
@@ -264,6 +269,57 @@ async fn the_selected_picture_arrives_and_h_l_step_through_a_tweets_pictures() {
         half_blocks(&back) > 100,
         "the first picture comes from the cache at once"
     );
+}
+
+/// Issue 4: "while a key is held, wait briefly (≈30 ms) before pushing image bytes". A single
+/// press shows the cached picture at once; a press right after another (a held key) shows it
+/// only once the keys pause for `HOLD_BACK`, and the layer says when to draw it.
+#[tokio::test]
+async fn while_a_key_is_held_pictures_wait_until_the_keys_pause() {
+    let (mut h, _server) = harness().await;
+    // Pictures of the first tweets in the cache: step through them slowly, one settle each.
+    h.settle().await;
+    for _ in 0..3 {
+        h.key('j');
+        h.settle().await;
+    }
+    for _ in 0..3 {
+        h.key('k');
+        h.settle().await;
+    }
+    assert!(half_blocks(&h.area_text()) > 100);
+
+    let t0 = Instant::now() + Duration::from_secs(5);
+    // One press after a pause: the picture at once.
+    h.key_at('j', t0);
+    assert!(
+        half_blocks(&h.area_text()) > 100,
+        "a single press shows its picture:\n{}",
+        h.area_text()
+    );
+    assert_eq!(h.layer.wake_at(t0), None, "nothing held back");
+    // The next press 33 ms later, as a held key repeats: held back, due 30 ms after the move.
+    let t1 = t0 + Duration::from_millis(33);
+    h.key_at('j', t1);
+    assert_eq!(
+        half_blocks(&h.area_text()),
+        0,
+        "held back:\n{}",
+        h.area_text()
+    );
+    assert_eq!(h.layer.wake_at(t1), Some(t1 + ImageLayer::HOLD_BACK));
+    // Still inside the hold-back: nothing yet.
+    h.draw_at(t1 + Duration::from_millis(10));
+    assert_eq!(half_blocks(&h.area_text()), 0);
+    // Due: drawn, and nothing more to wake for.
+    let due = t1 + ImageLayer::HOLD_BACK;
+    h.draw_at(due);
+    assert!(
+        half_blocks(&h.area_text()) > 100,
+        "shown once the keys pause:\n{}",
+        h.area_text()
+    );
+    assert_eq!(h.layer.wake_at(due), None);
 }
 
 #[tokio::test]
