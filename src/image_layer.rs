@@ -241,15 +241,18 @@ impl KittyPlacements {
     }
 
     /// Deletes what was shown but not drawn in the frame just rendered.
-    fn after_draw(&mut self) -> Option<String> {
+    fn after_draw(&mut self, out: &mut String) {
         let drawn = std::mem::take(self.drawn.get_mut());
-        let mut out = String::new();
         for id in self.shown.iter().filter(|id| !drawn.contains(id)) {
-            kitty_direct::delete(*id, &mut out);
+            kitty_direct::delete(*id, out);
         }
         self.shown = drawn;
-        (!out.is_empty()).then_some(out)
     }
+}
+
+/// Escape sequences to write, if there are any.
+fn nonempty(out: String) -> Option<String> {
+    (!out.is_empty()).then_some(out)
 }
 
 fn key(tweet: &Tweet, index: usize) -> ImageKey {
@@ -281,9 +284,10 @@ impl ImageLayer {
     /// pictures the app let go of ([`kitty::take_released`]), so the terminal does not keep
     /// their pixels. `None` when there are none (always, for the other protocols).
     pub fn after_draw(&mut self) -> Option<String> {
-        let mut out = self.placements.after_draw().unwrap_or_default();
+        let mut out = String::new();
+        self.placements.after_draw(&mut out);
         kitty::take_released(&mut out);
-        (!out.is_empty()).then_some(out)
+        nonempty(out)
     }
 
     /// The deletions of kitty pictures let go of since the last frame, for when no frame is
@@ -292,16 +296,17 @@ impl ImageLayer {
     pub fn released(&mut self) -> Option<String> {
         let mut out = String::new();
         kitty::take_released(&mut out);
-        (!out.is_empty()).then_some(out)
+        nonempty(out)
     }
 
     /// Escape sequences that take every picture the app placed or sent off the screen and out of
     /// the terminal's memory, for the exit.
     pub fn before_exit(&mut self) -> Option<String> {
         self.placements.drawn.get_mut().clear();
-        let mut out = self.placements.after_draw().unwrap_or_default();
+        let mut out = String::new();
+        self.placements.after_draw(&mut out);
         kitty::take_all(&mut out);
-        (!out.is_empty()).then_some(out)
+        nonempty(out)
     }
 
     /// [`Self::sync_at`] now, by the clock.

@@ -15,7 +15,7 @@ use crate::media::MediaError;
 use crate::media::contain::contained;
 use crate::media::decode::{DecodeLimits, decode_to_fit};
 use crate::media::download::{DownloadConfig, Downloader};
-use crate::media::encode::{KittyPlacement, encode_with, pixel_box};
+use crate::media::encode::{KittyPlacement, cells_for, encode_with, pixel_box};
 use crate::media::graphics::{self, FALLBACK_CELL, GraphicsChoice, fixed_picker};
 use crate::media::kitty::{self, KittyPicture};
 use crate::media::picture::Picture;
@@ -189,7 +189,7 @@ fn prepare(
         let font = picker.font_size();
         if picker.protocol_type() == ProtocolType::Kitty
             && kitty == KittyPlacement::Placeholders
-            && let Some(size) = kitty::cells_for(
+            && let Some(size) = cells_for(
                 (image.width(), image.height()),
                 (font.width, font.height),
                 cells,
@@ -215,7 +215,7 @@ fn write_prepared(prepared: Prepared, cells: Size, out: &mut dyn Write) -> std::
         } => {
             // The transmission draws nothing by itself (a virtual placement, `q=2`), so it can
             // go first; the placeholders below then show it.
-            let id = KittyPicture::new_id();
+            let id = kitty::next_id();
             kitty::write_transmit(&image, id, is_tmux, |chunk| out.write_all(chunk.as_bytes()))?;
             drop(image);
             Picture::Kitty(KittyPicture::transmitted(id, size))

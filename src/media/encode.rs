@@ -29,6 +29,16 @@ pub fn pixel_box(picker: &Picker, cells: Size) -> (u32, u32) {
     }
 }
 
+/// The cells a picture of `pixels` covers with cells of `font` pixels; `None` when that is more
+/// than `cells` (the own encoders then leave the picture to ratatui-image, which resizes it).
+pub fn cells_for(pixels: (u32, u32), font: (u16, u16), cells: Size) -> Option<Size> {
+    let (fw, fh) = (u32::from(font.0.max(1)), u32::from(font.1.max(1)));
+    let (cols, rows) = (pixels.0.div_ceil(fw), pixels.1.div_ceil(fh));
+    let fits = cols <= u32::from(cells.width) && rows <= u32::from(cells.height);
+    // Both fit in u16: they are at most `cells`.
+    fits.then(|| Size::new(cols as u16, rows as u16))
+}
+
 /// How kitty pictures reach the screen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum KittyPlacement {

@@ -25,6 +25,7 @@ use ratatui::layout::{Rect, Size};
 use ratatui::style::Color;
 
 use super::MediaError;
+use super::encode::cells_for;
 
 /// The character kitty reserves for image placeholders.
 const PLACEHOLDER: char = '\u{10EEEE}';
@@ -154,9 +155,10 @@ fn diacritic(n: u16) -> char {
     DIACRITICS[usize::from(n.min(MAX_CELLS - 1))]
 }
 
-/// Image ids for this process, from a base derived from the process id so that two xmedia runs
-/// in one kitty window do not replace each other's pictures. Never 0 (kitty's "no id").
-pub(super) fn next_id() -> u32 {
+/// Image ids for this process (for [`write_transmit`] and [`KittyPicture::transmitted`]), from a
+/// base derived from the process id so that two xmedia runs in one kitty window do not replace
+/// each other's pictures. Never 0 (kitty's "no id").
+pub fn next_id() -> u32 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let base = (std::process::id() & 0xffff) << 16;
     loop {
@@ -211,15 +213,6 @@ pub fn write_transmit<E>(
         emit(&chunk)?;
     }
     Ok(())
-}
-
-/// The cells `pixels` cover with cells of `font` pixels; `None` when that is more than `cells`.
-pub fn cells_for(pixels: (u32, u32), font: (u16, u16), cells: Size) -> Option<Size> {
-    let (fw, fh) = (u32::from(font.0.max(1)), u32::from(font.1.max(1)));
-    let (cols, rows) = (pixels.0.div_ceil(fw), pixels.1.div_ceil(fh));
-    let fits = cols <= u32::from(cells.width) && rows <= u32::from(cells.height);
-    // Both fit in u16: they are at most `cells`.
-    fits.then(|| Size::new(cols as u16, rows as u16))
 }
 
 /// A kitty picture for unicode placeholders: what the preview cache holds and the layer draws.
@@ -364,11 +357,6 @@ impl KittyPicture {
             first_cell: None,
             sent: Sent::new(id, false, true, false),
         }
-    }
-
-    /// A new image id, for [`write_transmit`] and [`Self::transmitted`].
-    pub fn new_id() -> u32 {
-        next_id()
     }
 
     pub fn id(&self) -> u32 {

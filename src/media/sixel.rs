@@ -64,13 +64,9 @@ pub fn protocol(
     cells: Size,
     is_tmux: bool,
 ) -> Result<Option<Sixel>, MediaError> {
-    let (fw, fh) = (u32::from(font.0.max(1)), u32::from(font.1.max(1)));
-    let (cols, rows) = (image.width().div_ceil(fw), image.height().div_ceil(fh));
-    if cols > u32::from(cells.width) || rows > u32::from(cells.height) {
+    let Some(size) = super::encode::cells_for((image.width(), image.height()), font, cells) else {
         return Ok(None);
-    }
-    // Both fit in u16: they are at most `cells`.
-    let size = Size::new(cols as u16, rows as u16);
+    };
     let body = encode(image, &SixelOptions::default())?;
     let mut data = String::with_capacity(body.len() + 16 * usize::from(size.height) + 32);
     if is_tmux {
