@@ -8,6 +8,9 @@
 #   SKIP_BUILD=1 XMEDIA=/tmp/xmedia-old benches/pictures.sh   # another build of xmedia
 #
 # Needs hyperfine, chafa, python3 and /usr/bin/time (apt-get install -y hyperfine chafa time).
+# With jpegtran (apt-get install -y libjpeg-turbo-progs) each picture is also run as a progressive
+# JPEG: `jpegtran -progressive` rewrites the same DCT coefficients in progressive scans, so the
+# pixels are identical. PROGRESSIVE=0 leaves them out.
 #
 # Like for like: chafa sizes its picture from the terminal's cell size in pixels, which it reads
 # with TIOCGWINSZ. With stdout redirected it has no terminal and assumes 8x8-pixel cells with a
@@ -50,7 +53,15 @@ echo "== build"
 XMEDIA=${XMEDIA:-target/release/xmedia}
 [ -f "$DIR/landscape_1200x900.jpg" ] && [ -f "$DIR/landscape_4000x3000.jpg" ] ||
   target/release/examples/bench_pictures "$DIR" 1200x900 4000x3000
-ls -l "$DIR"/landscape_*.jpg
+PICS="landscape_1200x900 landscape_4000x3000"
+if [ "${PROGRESSIVE:-1}" != 0 ] && command -v jpegtran > /dev/null; then
+  for size in 1200x900 4000x3000; do
+    [ -f "$DIR/progressive_$size.jpg" ] ||
+      jpegtran -progressive -copy none "$DIR/landscape_$size.jpg" > "$DIR/progressive_$size.jpg"
+  done
+  PICS="$PICS progressive_1200x900 progressive_4000x3000"
+fi
+ls -l "$DIR"/*.jpg
 
 # What pixel box an output file draws.
 box() {
@@ -75,37 +86,40 @@ cmd_chafa() {
 }
 
 echo "== output bytes and pixel boxes"
-printf '%-10s %-6s %-7s %10s  %s\n' picture proto tool bytes box
-for size in 1200x900 4000x3000; do
-  pic=$DIR/landscape_$size.jpg
+printf '%-22s %-6s %-7s %10s  %s\n' picture proto tool bytes box
+for name in $PICS; do
+  pic=$DIR/$name.jpg
   for proto in sixel kitty; do
     for tool in xmedia chafa; do
-      out=$OUT/${tool}_${proto}_$size.out
+      out=$OUT/${tool}_${proto}_$name.out
       $(cmd_$tool "$pic" $proto) < "$PTY" > "$out"
-      printf '%-10s %-6s %-7s %10s  %s\n' "$size" "$proto" "$tool" "$(wc -c < "$out")" "$(box "$out")"
+      printf '%-22s %-6s %-7s %10s  %s\n' "$name" "$proto" "$tool" "$(wc -c < "$out")" "$(box "$out")"
     done
   done
 done
 
 echo "== wall time (hyperfine, $RUNS runs, $WARMUP warm-up; stdin on the 800x800-pixel pty)"
-for size in 1200x900 4000x3000; do
-  pic=$DIR/landscape_$size.jpg
+for name in $PICS; do
+  pic=$DIR/$name.jpg
   for proto in sixel kitty; do
     hyperfine --runs "$RUNS" --warmup "$WARMUP" --style basic \
-      --export-json "$OUT/hf_${proto}_$size.json" \
-      -n "xmedia $proto $size" "$(cmd_xmedia "$pic" $proto) < $PTY" \
-      -n "chafa $proto $size" "$(cmd_chafa "$pic" $proto) < $PTY" 2>&1 |
+      --export-json "$OUT/hf_${proto}_$name.json" \
+      -n "xmedia $proto $name" "$(cmd_xmedia "$pic" $proto) < $PTY" \
+      -n "chafa $proto $name" "$(cmd_chafa "$pic" $proto) < $PTY" 2>&1 |
       grep -E 'Time|Range|faster' || true
-    jq -r '.results[] | "median \(.command): \(.median*10000|floor/10) ms"' "$OUT/hf_${proto}_$size.json"
-    jq -r '"median ratio chafa/xmedia \(.results[0].command | sub("xmedia ";"")): \(.results[1].median/.results[0].median*100|floor/100)"' "$OUT/hf_${proto}_$size.json"
+    jq -r '.results[] | "median \(.command): \(.median*10000|floor/10) ms"' "$OUT/hf_${proto}_$name.json"
+    jq -r '"median ratio chafa/xmedia \(.results[0].command | sub("xmedia ";"")): \(.results[1].median/.results[0].median*100|floor/100)"' "$OUT/hf_${proto}_$name.json"
   done
 done
 
 echo "== peak memory, 4000x3000 to 80x40 cells"
-for proto in sixel kitty; do
-  /usr/bin/time -v "$XMEDIA" render "$DIR/landscape_4000x3000.jpg" --cells 80x40 --cell-px 10x20 \
-    --graphics $proto 2>&1 >/dev/null | grep -E 'Maximum resident' | sed "s/^/xmedia $proto: /"
-  /usr/bin/time -v $(cmd_chafa "$DIR/landscape_4000x3000.jpg" $proto) < "$PTY" 2>&1 >/dev/null |
-    grep -E 'Maximum resident' | sed "s/^/chafa $proto: /"
+for name in $PICS; do
+  case $name in *4000x3000) ;; *) continue ;; esac
+  for proto in sixel kitty; do
+    /usr/bin/time -v "$XMEDIA" render "$DIR/$name.jpg" --cells 80x40 --cell-px 10x20 \
+      --graphics $proto 2>&1 >/dev/null | grep -E 'Maximum resident' | sed "s/^/xmedia $proto $name: /"
+    /usr/bin/time -v $(cmd_chafa "$DIR/$name.jpg" $proto) < "$PTY" 2>&1 >/dev/null |
+      grep -E 'Maximum resident' | sed "s/^/chafa $proto $name: /"
+  done
 done
 uptime
