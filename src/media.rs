@@ -16,6 +16,7 @@ pub mod decode;
 pub mod download;
 pub mod encode;
 pub mod graphics;
+pub mod jpeg;
 pub mod kitty;
 pub mod kitty_direct;
 pub mod picture;
