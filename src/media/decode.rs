@@ -220,11 +220,15 @@ pub fn decode_to_fit(
     // A JPEG at least twice the target on both sides is decoded straight at 1/2, 1/4 or 1/8
     // scale (the IDCT does the shrinking), which is several times faster and smaller than
     // decoding it whole. Anything the scaled decoder cannot handle takes the normal path.
-    let scaled = (sniff(bytes) == Some(Sniffed::Jpeg)
+    let scaled = if sniff(bytes) == Some(Sniffed::Jpeg)
         && u64::from(out.0) * 2 <= u64::from(width)
-        && u64::from(out.1) * 2 <= u64::from(height))
-    .then(|| decode_jpeg_scaled(bytes, out, limits))
-    .flatten();
+        && u64::from(out.1) * 2 <= u64::from(height)
+    {
+        decode_jpeg_reduced(bytes, (width, height), out, limits, cancelled)?
+            .or_else(|| decode_jpeg_scaled(bytes, out, limits))
+    } else {
+        None
+    };
     let full = match scaled {
         Some(img) => img,
         None => reader(bytes, Some(limits))?
@@ -241,9 +245,43 @@ pub fn decode_to_fit(
     })
 }
 
-/// Decodes a JPEG with DCT scaling so the result is the smallest power-of-two reduction that is
-/// still at least `at_least` (on one side, hence about both: the scale is uniform). `None` when
-/// the scaled decoder cannot help (CMYK, 16-bit, or an error); the caller then decodes normally.
+/// Decodes a JPEG with our own reduced-size decoder ([`super::jpeg`]) at the largest
+/// power-of-two reduction that is still at least `at_least` on both sides. It keeps only the
+/// coefficients the reduced picture needs, so a large progressive JPEG costs a few megabytes
+/// instead of every coefficient of the file. `Ok(None)` when it cannot help (a feature it does
+/// not handle, or data it calls broken): the caller then tries jpeg-decoder, which is more
+/// lenient, and then the full decode. Only cancellation is passed on as an error.
+fn decode_jpeg_reduced(
+    bytes: &[u8],
+    original: (u32, u32),
+    at_least: (u32, u32),
+    limits: &DecodeLimits,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Option<DynamicImage>, MediaError> {
+    let scale = super::jpeg::reduction_for(original, at_least);
+    if scale < 2 {
+        return Ok(None);
+    }
+    let reduced = match super::jpeg::decode_reduced(bytes, scale, limits.max_alloc, cancelled) {
+        Ok(reduced) => reduced,
+        Err(super::jpeg::JpegError::Cancelled) => return Err(MediaError::Cancelled),
+        Err(e) => {
+            tracing::debug!("reduced JPEG decoder declined ({e}); trying jpeg-decoder");
+            return Ok(None);
+        }
+    };
+    let (w, h) = (reduced.width, reduced.height);
+    Ok(match reduced.channels {
+        3 => RgbImage::from_raw(w, h, reduced.pixels).map(DynamicImage::ImageRgb8),
+        1 => image::GrayImage::from_raw(w, h, reduced.pixels).map(DynamicImage::ImageLuma8),
+        _ => None,
+    })
+}
+
+/// Decodes a JPEG with jpeg-decoder's DCT scaling so the result is the smallest power-of-two
+/// reduction that is still at least `at_least` (on one side, hence about both: the scale is
+/// uniform). `None` when it cannot help (CMYK, 16-bit, or an error); the caller then decodes
+/// normally.
 fn decode_jpeg_scaled(
     bytes: &[u8],
     at_least: (u32, u32),
@@ -386,6 +424,73 @@ mod tests {
         let fitted =
             decode_to_fit(&jpeg, (500, 500), &DecodeLimits::default(), &|| false).expect("fits");
         assert_eq!((fitted.image.width(), fitted.image.height()), (500, 375));
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/tests/fixtures/jpeg/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn a_progressive_jpeg_fits_exactly_like_its_baseline_original() {
+        // prog_420.jpg is `jpegtran -progressive` of base_420.jpg (96×64): the same coefficients
+        // in progressive scans. A 24×16 box takes the reduced decoder at 1/4 for both.
+        let limits = DecodeLimits::default();
+        let base = decode_to_fit(&fixture("base_420.jpg"), (24, 16), &limits, &|| false)
+            .expect("baseline");
+        let prog = decode_to_fit(&fixture("prog_420.jpg"), (24, 16), &limits, &|| false)
+            .expect("progressive");
+        assert_eq!((prog.image.width(), prog.image.height()), (24, 16));
+        assert_eq!(prog.original, (96, 64));
+        assert_eq!(base.image.as_bytes(), prog.image.as_bytes());
+        // …and it is the reduced decoder's picture, untouched by a resize.
+        let reduced = decode_jpeg_reduced(
+            &fixture("prog_420.jpg"),
+            (96, 64),
+            (24, 16),
+            &limits,
+            &|| false,
+        )
+        .expect("no error")
+        .expect("the reduced decoder handles it");
+        assert_eq!(reduced.as_bytes(), prog.image.as_bytes());
+    }
+
+    #[test]
+    fn the_reduced_decoder_passes_on_what_it_does_not_handle_and_cancellation() {
+        let limits = DecodeLimits::default();
+        // Arithmetic coding: declined, so the caller goes on to the other decoders.
+        let arith = fixture("arith_420.jpg");
+        assert!(matches!(
+            decode_jpeg_reduced(&arith, (96, 64), (24, 16), &limits, &|| false),
+            Ok(None)
+        ));
+        // No reduction fits a box as large as the picture: declined without decoding.
+        let base = fixture("base_420.jpg");
+        assert!(matches!(
+            decode_jpeg_reduced(&base, (96, 64), (96, 64), &limits, &|| true),
+            Ok(None)
+        ));
+        // A superseded job stops inside the decoder and says so, rather than falling back to
+        // decode the picture again with another decoder.
+        assert_eq!(
+            decode_jpeg_reduced(&base, (96, 64), (24, 16), &limits, &|| true).err(),
+            Some(MediaError::Cancelled)
+        );
+        let calls = std::cell::Cell::new(0);
+        let later = || {
+            calls.set(calls.get() + 1);
+            calls.get() > 1
+        };
+        assert_eq!(
+            decode_to_fit(&base, (24, 16), &limits, &later).err(),
+            Some(MediaError::Cancelled)
+        );
+        assert_eq!(
+            calls.get(),
+            2,
+            "the decode stopped at its first poll inside the decoder"
+        );
     }
 
     #[test]
