@@ -219,7 +219,8 @@ pub fn decode_to_fit(
     let out = fit_within((width, height), target);
     // A JPEG at least twice the target on both sides is decoded straight at 1/2, 1/4 or 1/8
     // scale (the IDCT does the shrinking), which is several times faster and smaller than
-    // decoding it whole. Anything the scaled decoder cannot handle takes the normal path.
+    // decoding it whole: our own decoder first (it keeps the least), then jpeg-decoder's
+    // `scale()` for what ours declines, then the normal path.
     let scaled = if sniff(bytes) == Some(Sniffed::Jpeg)
         && u64::from(out.0) * 2 <= u64::from(width)
         && u64::from(out.1) * 2 <= u64::from(height)
