@@ -7,7 +7,7 @@
 //! rest of the tweet and its neighbours) and the pipeline cancels the rest. Finished pictures
 //! come back through [`ImageLayer::next_event`] and are drawn by [`ImageLayer::render`].
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -215,6 +215,11 @@ pub struct ImageLayer {
     cells: Option<Size>,
     depth: PrefetchDepth,
     placements: KittyPlacements,
+    /// Set by a frame whose shown picture was held back ([`Self::HOLD_BACK`]); `render` takes
+    /// `&self`, so [`Self::sync_at`] moves it into `wake` after the frame.
+    held_this_frame: Cell<bool>,
+    /// When the picture held back in the last frame is due ([`Self::wake_at`]).
+    wake: Option<Instant>,
 }
 
 /// Kitty pictures placed directly ([`kitty_direct`]) stay on screen until deleted: text drawn
@@ -276,6 +281,8 @@ impl ImageLayer {
             cells: None,
             depth: PrefetchDepth::new(),
             placements: KittyPlacements::default(),
+            held_this_frame: Cell::new(false),
+            wake: None,
         }
     }
 
@@ -319,6 +326,12 @@ impl ImageLayer {
     /// missing. How many neighbours are fetched follows [`PrefetchDepth`].
     pub fn sync_at(&mut self, app: &App, drawn: &Drawn, now: Instant) {
         self.depth.selected(app.selected(), now);
+        // A frame that did not draw the preview (help open, preview hidden) holds nothing back.
+        self.wake = if self.held_this_frame.take() {
+            self.depth.last_move.map(|(_, at)| at + Self::HOLD_BACK)
+        } else {
+            None
+        };
         let mut wanted = self.preview_requests(app, drawn.image_area, now);
         // Right after the shown picture: both are tiny and on screen the whole time.
         let header = self.header_requests(app, drawn.header);
@@ -538,11 +551,12 @@ impl ImageLayer {
         }
     }
 
-    /// When a picture held back at `now` is due, for the runtime to wake and draw it.
-    pub fn wake_at(&self, now: Instant) -> Option<Instant> {
-        let (_, at) = self.depth.last_move?;
-        self.depth.interval.filter(|i| *i < Self::RAPID)?;
-        Some(at + Self::HOLD_BACK).filter(|due| *due > now)
+    /// When the picture the last frame held back is due, for the runtime to wake and draw it;
+    /// `None` when that frame held nothing back. The time may already have passed (a slow frame,
+    /// a long write after it): the runtime then draws at once. It used to be `None` once past,
+    /// which left such a picture on "loading" until the next key or event.
+    pub fn wake_at(&self) -> Option<Instant> {
+        self.wake
     }
 
     /// [`Self::render`] at `now`.
@@ -571,6 +585,7 @@ impl ImageLayer {
         frame.render_widget(Clear, area);
         let (badge_row, area) = split_badge_row(area);
         let hold = self.holding_back(app.selected(), now);
+        self.held_this_frame.set(hold);
         match self.slots.get(&key(tweet, index)) {
             Some(Slot::Ready { picture, cells }) if Some(*cells) == self.cells && !hold => {
                 let size = picture.size();

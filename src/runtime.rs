@@ -125,7 +125,7 @@ where
         let held_back = deps
             .images
             .as_ref()
-            .and_then(|l| l.wake_at(Instant::now()))
+            .and_then(ImageLayer::wake_at)
             .map(|due| due.saturating_duration_since(Instant::now()));
         let msg = tokio::select! {
             biased;
