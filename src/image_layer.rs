@@ -553,8 +553,7 @@ impl ImageLayer {
 
     /// When the picture the last frame held back is due, for the runtime to wake and draw it;
     /// `None` when that frame held nothing back. The time may already have passed (a slow frame,
-    /// a long write after it): the runtime then draws at once. It used to be `None` once past,
-    /// which left such a picture on "loading" until the next key or event.
+    /// a long write after it): the runtime then draws at once.
     pub fn wake_at(&self) -> Option<Instant> {
         self.wake
     }
