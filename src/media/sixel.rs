@@ -2,7 +2,8 @@
 //! Floyd–Steinberg at 0.875, options not exposed) took ~34 ms for an 800×600 preview; this one
 //! is built for previews: a palette of at most 256 colours from a 5-5-5 histogram split by
 //! variance (median cut that cuts where the error is smallest), an ordered (Bayer 8×8) dither,
-//! and run-length coded six-pixel bands, the band halves encoded on two threads.
+//! and run-length coded six-pixel bands. The two halves of a large picture are counted (for the
+//! palette), mapped and coded on two threads, each band as soon as its pixels are mapped.
 //!
 //! Output format (a drop-in for `ratatui_image::protocol::sixel::Sixel::data`):
 //!
@@ -16,6 +17,7 @@
 //! show before pixels are matched to it.
 
 use std::fmt::Write as _;
+use std::sync::{OnceLock, mpsc};
 
 use image::DynamicImage;
 use ratatui::layout::Size;
@@ -134,49 +136,82 @@ fn encode_pixels<const N: usize>(px: &[u8], w: usize, h: usize, options: &SixelO
     let max_colors = options
         .max_colors
         .clamp(1, if has_clear { 255 } else { 256 });
-    let palette = Palette::new(&median_cut(&histogram::<N>(px), max_colors));
-
-    let mut out = Vec::with_capacity(w * h / 2 + palette.colors.len() * 18 + 64);
-    out.extend_from_slice(b"\x1bP9;1;0q\"1;1;");
-    push_num(&mut out, w);
-    out.push(b';');
-    push_num(&mut out, h);
-    for (i, c) in palette.colors.iter().enumerate() {
-        out.push(b'#');
-        push_num(&mut out, i);
-        out.extend_from_slice(b";2;");
-        for (k, v) in c.iter().enumerate() {
-            if k > 0 {
-                out.push(b';');
-            }
-            push_num(&mut out, usize::from(to_percent(*v)));
-        }
-    }
-    let bands = h.div_ceil(6);
-    let part = |rows: &[u8], first_row: usize| {
-        let indices = map_pixels::<N>(rows, w, first_row, &palette, options.dither);
-        encode_bands(&indices, w, palette.colors.len())
-    };
+    let step = sample_step(px.len() / N);
     // The top and bottom halves (whole bands) on two threads once the picture is big enough to
-    // pay for a thread. Each half is dithered on its own: diffusion restarts at the seam.
-    if options.threads && bands >= 8 && w * h >= 64 * 1024 {
-        let split = bands / 2 * 6;
-        let (top, bottom) = px.split_at(split * w * N);
-        let (upper, lower) = std::thread::scope(|s| {
-            let lower = std::thread::Builder::new()
-                .spawn_scoped(s, || part(bottom, split))
-                .ok();
-            let upper = part(top, 0);
-            (upper, lower.and_then(|t| t.join().ok()))
-        });
-        out.extend_from_slice(&upper);
-        out.push(b'-');
-        // No thread to be had (the process is at its limit), or it failed: the lower half is
-        // encoded here, after the upper one.
-        out.extend_from_slice(&lower.unwrap_or_else(|| part(bottom, split)));
+    // pay for a thread: each counts its half's colours, this thread makes the palette from both
+    // counts, then each maps and codes its half. Each half is dithered on its own: diffusion
+    // restarts at the seam.
+    let bands = h.div_ceil(6);
+    let split = if options.threads && bands >= 8 && w * h >= 64 * 1024 {
+        bands / 2 * 6
     } else {
-        out.extend_from_slice(&part(px, 0));
-    }
+        h
+    };
+    let (top, bottom) = px.split_at(split * w * N);
+    let palette = OnceLock::new();
+    let mut out = std::thread::scope(|s| {
+        let (counts_tx, counts_rx) = mpsc::channel();
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        let helper = if bottom.is_empty() {
+            None
+        } else {
+            let palette = &palette;
+            std::thread::Builder::new()
+                .spawn_scoped(s, move || {
+                    let _ = counts_tx.send(histogram::<N>(bottom, step));
+                    go_rx.recv().ok()?;
+                    let palette: &Palette = palette.get()?;
+                    Some(encode_rows::<N>(bottom, w, split, palette, options.dither))
+                })
+                .ok()
+        };
+        let mut hist = histogram::<N>(top, step);
+        if !bottom.is_empty() {
+            // No thread to be had (the process is at its limit), or it failed: the bottom half is
+            // counted here.
+            let other = counts_rx
+                .recv()
+                .unwrap_or_else(|_| histogram::<N>(bottom, step));
+            for (b, o) in hist.iter_mut().zip(&other) {
+                b.count += o.count;
+                for k in 0..3 {
+                    b.sum[k] += o.sum[k];
+                }
+            }
+        }
+        let palette = palette.get_or_init(|| Palette::new(&median_cut(&hist, max_colors)));
+        let _ = go_tx.send(());
+        let upper = encode_rows::<N>(top, w, 0, palette, options.dither);
+        let lower = match helper.and_then(|t| t.join().ok().flatten()) {
+            Some(lower) => lower,
+            None if bottom.is_empty() => Vec::new(),
+            // No helper, or it failed: the bottom half is encoded here too.
+            None => encode_rows::<N>(bottom, w, split, palette, options.dither),
+        };
+        let mut out =
+            Vec::with_capacity(palette.colors.len() * 18 + 64 + upper.len() + lower.len());
+        out.extend_from_slice(b"\x1bP9;1;0q\"1;1;");
+        push_num(&mut out, w);
+        out.push(b';');
+        push_num(&mut out, h);
+        for (i, c) in palette.colors.iter().enumerate() {
+            out.push(b'#');
+            push_num(&mut out, i);
+            out.extend_from_slice(b";2;");
+            for (k, v) in c.iter().enumerate() {
+                if k > 0 {
+                    out.push(b';');
+                }
+                push_num(&mut out, usize::from(to_percent(*v)));
+            }
+        }
+        out.extend_from_slice(&upper);
+        if !bottom.is_empty() {
+            out.push(b'-');
+            out.extend_from_slice(&lower);
+        }
+        out
+    });
     out.extend_from_slice(b"\x1b\\");
     out
 }
@@ -220,12 +255,16 @@ struct Bin {
     sum: [u32; 3],
 }
 
-/// Per 5-5-5 bin: how many opaque pixels and the sum of their exact colours (for the mean).
-/// Pictures over 16 M pixels are sampled so the sums stay within `u32`.
-fn histogram<const N: usize>(px: &[u8]) -> Vec<Bin> {
+/// Every how many pixels [`histogram`] counts one: pictures over 16 M pixels are sampled so
+/// the sums stay within `u32`.
+fn sample_step(pixels: usize) -> usize {
+    pixels.div_ceil(1 << 24).max(1)
+}
+
+/// Per 5-5-5 bin: how many opaque pixels and the sum of their exact colours (for the mean),
+/// counting every `step`th pixel.
+fn histogram<const N: usize>(px: &[u8], step: usize) -> Vec<Bin> {
     let mut hist = vec![Bin::default(); HSIZE];
-    let pixels = px.len() / N;
-    let step = pixels.div_ceil(1 << 24).max(1);
     for p in px.chunks_exact(N).step_by(step) {
         if N == 4 && p[3] < 128 {
             continue;
@@ -498,88 +537,141 @@ const BAYER: [[u8; 8]; 8] = {
     m
 };
 
-/// Palette index for every pixel of `px` (whole rows of `w`; `first_row` is where they sit in
-/// the picture, for the dither pattern), [`CLEAR`] for pixels not painted.
-fn map_pixels<const N: usize>(
+/// Encodes whole rows of `px` (`w` wide; `first_row` is where they sit in the picture, for the
+/// dither pattern) as sixel bands separated by `-`, with no trailing `-`. Each band's six rows
+/// are mapped to palette indices and coded straight away, so the indices stay in cache instead
+/// of making a picture-sized buffer of their own.
+fn encode_rows<const N: usize>(
     px: &[u8],
     w: usize,
     first_row: usize,
     palette: &Palette,
     dither: Dither,
 ) -> Vec<u8> {
-    let mut lookup = Lookup::new(palette);
-    let mut out = vec![0u8; px.len() / N];
-    match dither {
-        Dither::None => {
-            for (o, p) in out.iter_mut().zip(px.chunks_exact(N)) {
-                *o = if N == 4 && p[3] < 128 {
-                    CLEAR
-                } else {
-                    lookup.get(p[0], p[1], p[2])
-                };
-            }
+    let pixels = px.len() / N;
+    // A photo takes about a byte a pixel; capacity that is never written is never touched.
+    let mut out = Vec::with_capacity(pixels + pixels / 4 + 64);
+    let mut mapper = Mapper::new(palette, dither, w);
+    let mut coder = BandCoder::new(palette.colors.len());
+    let mut indices = vec![0u8; 6 * w];
+    for (band, rows) in px.chunks(6 * w * N).enumerate() {
+        if band > 0 {
+            out.push(b'-');
         }
-        Dither::Ordered { amplitude } => {
-            let a = i32::from(amplitude);
-            let offsets: [[i16; 8]; 8] =
-                BAYER.map(|row| row.map(|t| ((i32::from(t) * 2 - 63) * a / 128) as i16));
-            let add = |v: u8, o: i16| (i16::from(v) + o).clamp(0, 255) as u8;
-            for (y, (orow, prow)) in out
-                .chunks_exact_mut(w)
-                .zip(px.chunks_exact(w * N))
-                .enumerate()
-            {
-                let offs = &offsets[(first_row + y) & 7];
-                for (x, (o, p)) in orow.iter_mut().zip(prow.chunks_exact(N)).enumerate() {
+        let indices = &mut indices[..rows.len() / N];
+        mapper.map::<N>(rows, first_row + 6 * band, indices);
+        coder.encode(indices, w, &mut out);
+    }
+    out
+}
+
+/// Turns pixels into palette indices, row after row ([`CLEAR`] for pixels not painted),
+/// carrying the diffusion dither's errors from one call to the next.
+struct Mapper<'a> {
+    lookup: Lookup<'a>,
+    dither: Dither,
+    w: usize,
+    /// Ordered dither: the offset added to every channel, by row and column (mod 8).
+    offsets: [[i16; 8]; 8],
+    /// Diffusion, per column (one extra at each end): the error arriving from the row above and
+    /// the one being gathered for the row below, in 1/256 of a level.
+    cur: Vec<[i32; 3]>,
+    next: Vec<[i32; 3]>,
+}
+
+impl<'a> Mapper<'a> {
+    fn new(palette: &'a Palette, dither: Dither, w: usize) -> Self {
+        let offsets = match dither {
+            Dither::Ordered { amplitude } => {
+                let a = i32::from(amplitude);
+                BAYER.map(|row| row.map(|t| ((i32::from(t) * 2 - 63) * a / 128) as i16))
+            }
+            _ => [[0; 8]; 8],
+        };
+        let errors = if matches!(dither, Dither::Diffusion { .. }) {
+            w + 2
+        } else {
+            0
+        };
+        Self {
+            lookup: Lookup::new(palette),
+            dither,
+            w,
+            offsets,
+            cur: vec![[0; 3]; errors],
+            next: vec![[0; 3]; errors],
+        }
+    }
+
+    /// Maps whole rows of `px` (the first at `first_row` in the picture) into `out`.
+    fn map<const N: usize>(&mut self, px: &[u8], first_row: usize, out: &mut [u8]) {
+        let w = self.w;
+        let lookup = &mut self.lookup;
+        match self.dither {
+            Dither::None => {
+                for (o, p) in out.iter_mut().zip(px.chunks_exact(N)) {
                     *o = if N == 4 && p[3] < 128 {
                         CLEAR
                     } else {
-                        let d = offs[x & 7];
-                        lookup.get(add(p[0], d), add(p[1], d), add(p[2], d))
+                        lookup.get(p[0], p[1], p[2])
                     };
                 }
             }
-        }
-        Dither::Diffusion { strength } => {
-            // Errors in 1/256 of a level: m = strength·256, then shares of 7, 3, 5 and 1 sixteenths.
-            let m = (strength.clamp(0.0, 1.0) * 256.0) as i32;
-            // Per column (one extra at each end): the error arriving from the row above and the
-            // one being gathered for the row below.
-            let mut cur = vec![[0i32; 3]; w + 2];
-            let mut next = vec![[0i32; 3]; w + 2];
-            for (orow, prow) in out.chunks_exact_mut(w).zip(px.chunks_exact(w * N)) {
-                let mut right = [0i32; 3];
-                for (x, (o, p)) in orow.iter_mut().zip(prow.chunks_exact(N)).enumerate() {
-                    if N == 4 && p[3] < 128 {
-                        *o = CLEAR;
-                        right = [0; 3];
-                        continue;
-                    }
-                    let e = cur[x + 1];
-                    let r = (i32::from(p[0]) + ((e[0] + right[0] + 128) >> 8)).clamp(0, 255);
-                    let g = (i32::from(p[1]) + ((e[1] + right[1] + 128) >> 8)).clamp(0, 255);
-                    let b = (i32::from(p[2]) + ((e[2] + right[2] + 128) >> 8)).clamp(0, 255);
-                    let i = lookup.get(r as u8, g as u8, b as u8);
-                    *o = i;
-                    let q = palette.colors[usize::from(i)];
-                    let err = [
-                        (r - i32::from(q[0])) * m,
-                        (g - i32::from(q[1])) * m,
-                        (b - i32::from(q[2])) * m,
-                    ];
-                    for k in 0..3 {
-                        right[k] = (err[k] * 7) >> 4;
-                        next[x][k] += (err[k] * 3) >> 4;
-                        next[x + 1][k] += (err[k] * 5) >> 4;
-                        next[x + 2][k] += err[k] >> 4;
+            Dither::Ordered { .. } => {
+                let add = |v: u8, o: i16| (i16::from(v) + o).clamp(0, 255) as u8;
+                for (y, (orow, prow)) in out
+                    .chunks_exact_mut(w)
+                    .zip(px.chunks_exact(w * N))
+                    .enumerate()
+                {
+                    let offs = &self.offsets[(first_row + y) & 7];
+                    for (x, (o, p)) in orow.iter_mut().zip(prow.chunks_exact(N)).enumerate() {
+                        *o = if N == 4 && p[3] < 128 {
+                            CLEAR
+                        } else {
+                            let d = offs[x & 7];
+                            lookup.get(add(p[0], d), add(p[1], d), add(p[2], d))
+                        };
                     }
                 }
-                std::mem::swap(&mut cur, &mut next);
-                next.fill([0; 3]);
+            }
+            Dither::Diffusion { strength } => {
+                // m = strength·256, then shares of 7, 3, 5 and 1 sixteenths.
+                let m = (strength.clamp(0.0, 1.0) * 256.0) as i32;
+                let (cur, next) = (&mut self.cur, &mut self.next);
+                for (orow, prow) in out.chunks_exact_mut(w).zip(px.chunks_exact(w * N)) {
+                    let mut right = [0i32; 3];
+                    for (x, (o, p)) in orow.iter_mut().zip(prow.chunks_exact(N)).enumerate() {
+                        if N == 4 && p[3] < 128 {
+                            *o = CLEAR;
+                            right = [0; 3];
+                            continue;
+                        }
+                        let e = cur[x + 1];
+                        let r = (i32::from(p[0]) + ((e[0] + right[0] + 128) >> 8)).clamp(0, 255);
+                        let g = (i32::from(p[1]) + ((e[1] + right[1] + 128) >> 8)).clamp(0, 255);
+                        let b = (i32::from(p[2]) + ((e[2] + right[2] + 128) >> 8)).clamp(0, 255);
+                        let i = lookup.get(r as u8, g as u8, b as u8);
+                        *o = i;
+                        let q = lookup.palette.colors[usize::from(i)];
+                        let err = [
+                            (r - i32::from(q[0])) * m,
+                            (g - i32::from(q[1])) * m,
+                            (b - i32::from(q[2])) * m,
+                        ];
+                        for k in 0..3 {
+                            right[k] = (err[k] * 7) >> 4;
+                            next[x][k] += (err[k] * 3) >> 4;
+                            next[x + 1][k] += (err[k] * 5) >> 4;
+                            next[x + 2][k] += err[k] >> 4;
+                        }
+                    }
+                    std::mem::swap(cur, next);
+                    next.fill([0; 3]);
+                }
             }
         }
     }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -628,41 +720,55 @@ fn byte_mask(packed: u64, c: u8) -> u8 {
     (((zero >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56) as u8
 }
 
-/// Encodes whole bands of `indices` (rows of `w`), bands separated by `-`, no trailing `-`.
-/// The band is walked column by column: the column's six indices are packed in a word, each
-/// distinct colour's rows found with one comparison of the word, and that colour's line extended
-/// (runs of equal columns are counted, not written, until they end). Each line is then written
-/// once, in colour order.
-fn encode_bands(indices: &[u8], w: usize, colors: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(indices.len() / 2 + 64);
-    let mut lines: Vec<Line> = (0..256).map(|_| Line::default()).collect();
-    let mut used: Vec<u8> = Vec::with_capacity(256);
-    // With fewer than 256 colours, CLEAR is never a colour: those pixels are skipped.
-    let skip_clear = colors < 256;
-    for (band, chunk) in indices.chunks(6 * w).enumerate() {
-        if band > 0 {
-            out.push(b'-');
+/// Codes bands of palette indices, keeping each colour's line buffer from band to band.
+struct BandCoder {
+    lines: Vec<Line>,
+    used: Vec<u8>,
+    /// With fewer than 256 colours, CLEAR is never a colour: those pixels are skipped.
+    skip_clear: bool,
+}
+
+impl BandCoder {
+    fn new(colors: usize) -> Self {
+        Self {
+            lines: (0..256).map(|_| Line::default()).collect(),
+            used: Vec::with_capacity(256),
+            skip_clear: colors < 256,
         }
-        let rows: Vec<&[u8]> = chunk.chunks_exact(w).collect();
-        let all_rows = (1u8 << rows.len()) - 1;
+    }
+
+    /// Appends one band (`indices`: one to six rows of `w`) to `out`. The band is walked column
+    /// by column: the column's indices are packed in a word, each distinct colour's rows found
+    /// with one comparison of the word, and that colour's line extended (runs of equal columns
+    /// are counted, not written, until they end). Each line is then written once, in colour
+    /// order.
+    fn encode(&mut self, indices: &[u8], w: usize, out: &mut Vec<u8>) {
+        let mut rows: [&[u8]; 6] = [&[]; 6];
+        let mut n = 0;
+        for (slot, row) in rows.iter_mut().zip(indices.chunks_exact(w)) {
+            *slot = row;
+            n += 1;
+        }
+        let rows = &rows[..n];
+        let all_rows = (1u8 << n) - 1;
         for x in 0..w {
             let mut packed = 0u64;
             for (dy, row) in rows.iter().enumerate() {
                 packed |= u64::from(row[x]) << (8 * dy);
             }
             let mut left = all_rows;
-            if skip_clear {
+            if self.skip_clear {
                 left &= !byte_mask(packed, CLEAR);
             }
             while left != 0 {
                 let c = (packed >> (8 * left.trailing_zeros())) as u8;
                 let bits = byte_mask(packed, c) & all_rows;
                 left &= !bits;
-                let line = &mut lines[usize::from(c)];
+                let line = &mut self.lines[usize::from(c)];
                 if line.active {
                     line.add(x, bits);
                 } else {
-                    used.push(c);
+                    self.used.push(c);
                     *line = Line {
                         bytes: std::mem::take(&mut line.bytes),
                         cursor: 0,
@@ -674,22 +780,21 @@ fn encode_bands(indices: &[u8], w: usize, colors: usize) -> Vec<u8> {
                 }
             }
         }
-        used.sort_unstable();
-        for (n, &c) in used.iter().enumerate() {
-            if n > 0 {
+        self.used.sort_unstable();
+        for (k, &c) in self.used.iter().enumerate() {
+            if k > 0 {
                 out.push(b'$');
             }
             out.push(b'#');
-            push_num(&mut out, usize::from(c));
-            let line = &mut lines[usize::from(c)];
+            push_num(out, usize::from(c));
+            let line = &mut self.lines[usize::from(c)];
             line.flush();
             out.extend_from_slice(&line.bytes);
             line.bytes.clear();
             line.active = false;
         }
-        used.clear();
+        self.used.clear();
     }
-    out
 }
 
 fn push_run(out: &mut Vec<u8>, run: usize, ch: u8) {
