@@ -59,8 +59,15 @@ async fn run(cli: Cli, started: std::time::Instant) -> i32 {
         }
         Some(Command::DemoServer(args)) => demo_server(args).await,
         Some(Command::Render(args)) => {
-            let mut out = std::io::stdout().lock();
             let mut err = std::io::stderr();
+            // A picture is megabytes without a newline: written to the file descriptor itself,
+            // not through stdout's line buffer, which searches every block for a newline.
+            #[cfg(unix)]
+            if let Ok(fd) = std::os::fd::AsFd::as_fd(&std::io::stdout()).try_clone_to_owned() {
+                let mut out = std::fs::File::from(fd);
+                return xmedia::render_cmd::run(&args, &mut out, &mut err).await;
+            }
+            let mut out = std::io::stdout().lock();
             xmedia::render_cmd::run(&args, &mut out, &mut err).await
         }
         Some(Command::Doctor(args)) => doctor(args),
