@@ -2,12 +2,13 @@
 # Side by side: `xmedia render` against chafa on the same JPEGs, into the same 80x40 cells of
 # 10x20 pixels, for sixel and kitty (issue 4, "Speed goals"; figures in docs/PERFORMANCE.md).
 #
-#   benches/pictures.sh                 # hyperfine medians, output bytes, pixel boxes, peak RSS
-#   RUNS=20 WARMUP=3 benches/pictures.sh
+#   benches/pictures.sh                 # interleaved medians, output bytes, pixel boxes, peak RSS
+#   RUNS=60 WARMUP=3 benches/pictures.sh
 #   SKIP_BUILD=1 benches/pictures.sh    # use the binaries already in target/release
 #   SKIP_BUILD=1 XMEDIA=/tmp/xmedia-old benches/pictures.sh   # another build of xmedia
+#   SKIP_BUILD=1 BASE=/tmp/xmedia-old benches/pictures.sh     # race it in the same rounds
 #
-# Needs hyperfine, chafa, python3 and /usr/bin/time (apt-get install -y hyperfine chafa time).
+# Needs chafa, python3 and /usr/bin/time (apt-get install -y chafa time).
 # With jpegtran (apt-get install -y libjpeg-turbo-progs) each picture is also run as a progressive
 # JPEG: `jpegtran -progressive` rewrites the same DCT coefficients in progressive scans, so the
 # pixels are identical. PROGRESSIVE=0 leaves them out.
@@ -18,8 +19,8 @@
 # here runs with stdin on a pseudo-terminal that says 80x40 cells of 800x800 pixels (10x20 a
 # cell), and xmedia gets `--cell-px 10x20`: both then draw an 800x600 picture. The script checks
 # the pixel size each one wrote (sixel raster attributes `"1;1;W;H`, kitty `s=W,v=H`).
-# hyperfine runs each command through its shell (stdin redirected from the pty) and subtracts
-# the shell's own start-up time.
+# benches/race.py times the commands in interleaved rounds (see there why not hyperfine), each
+# started directly with stdin from the pty.
 set -euo pipefail
 
 # Re-run this script with $PTY naming a pseudo-terminal of 80x40 cells, 800x800 pixels, which
@@ -35,7 +36,7 @@ sys.exit(subprocess.call(["bash"] + sys.argv[1:], env=env))
 fi
 
 cd "$(dirname "$0")/.."
-RUNS=${RUNS:-10}
+RUNS=${RUNS:-30}
 WARMUP=${WARMUP:-2}
 DIR=${DIR:-target/bench-pictures}
 OUT=$DIR/out
@@ -46,7 +47,6 @@ nproc
 grep -m1 'model name' /proc/cpuinfo || true
 uptime
 chafa --version | head -1
-hyperfine --version
 
 echo "== build"
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release --bin xmedia --example bench_pictures
@@ -98,17 +98,17 @@ for name in $PICS; do
   done
 done
 
-echo "== wall time (hyperfine, $RUNS runs, $WARMUP warm-up; stdin on the 800x800-pixel pty)"
+echo "== wall time (benches/race.py: $RUNS interleaved rounds, $WARMUP warm-up; stdin on the pty)"
+# BASE=path/to/another/xmedia races a second build in the same rounds.
 for name in $PICS; do
   pic=$DIR/$name.jpg
   for proto in sixel kitty; do
-    hyperfine --runs "$RUNS" --warmup "$WARMUP" --style basic \
-      --export-json "$OUT/hf_${proto}_$name.json" \
-      -n "xmedia $proto $name" "$(cmd_xmedia "$pic" $proto) < $PTY" \
-      -n "chafa $proto $name" "$(cmd_chafa "$pic" $proto) < $PTY" 2>&1 |
-      grep -E 'Time|Range|faster' || true
-    jq -r '.results[] | "median \(.command): \(.median*10000|floor/10) ms"' "$OUT/hf_${proto}_$name.json"
-    jq -r '"median ratio chafa/xmedia \(.results[0].command | sub("xmedia ";"")): \(.results[1].median/.results[0].median*100|floor/100)"' "$OUT/hf_${proto}_$name.json"
+    echo "-- $name $proto"
+    set -- "chafa $proto $name=$(cmd_chafa "$pic" $proto)"
+    [ -z "${BASE:-}" ] || set -- "$@" "base $proto $name=$(XMEDIA=$BASE cmd_xmedia "$pic" $proto)"
+    python3 benches/race.py --runs "$RUNS" --warmup "$WARMUP" --stdin "$PTY" \
+      --json "$OUT/race_${proto}_$name.json" \
+      "xmedia $proto $name=$(cmd_xmedia "$pic" $proto)" "$@"
   done
 done
 
