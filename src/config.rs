@@ -21,7 +21,9 @@ pub const CONFIG_ENV: &str = "XMEDIA_CONFIG";
 pub enum ConfigError {
     #[error("cannot read config file {path}: {reason}")]
     Read { path: String, reason: String },
-    #[error("config file {path}: {reason}")]
+    #[error(
+        "config file {path}: {reason}; fix that line (the README's \"Config file\" section lists every setting) or point XMEDIA_CONFIG at another file"
+    )]
     Parse { path: String, reason: String },
     #[error(
         "no API key for {provider}: set {var} or put `key = \"…\"` under [{provider}] in {path}"
@@ -452,6 +454,20 @@ mod tests {
         assert!(e.contains("bogus") && e.contains("line 2"), "{e}");
         let e = Config::parse("provider = \"myspace\"").expect_err("bad enum");
         assert!(e.contains("myspace") || e.contains("variant"), "{e}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_toml_is_named_with_its_line_and_what_to_do() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "provider = \"xapi\"\nx\n").expect("write");
+        let e = Config::load(&p).expect_err("not TOML").to_string();
+        assert!(e.contains(&p.display().to_string()), "{e}");
+        assert!(e.contains("line 2"), "{e}");
+        assert!(
+            e.contains("Config file") && e.contains("XMEDIA_CONFIG"),
+            "{e}"
+        );
     }
 
     // RELIABILITY F5
