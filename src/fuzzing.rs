@@ -23,7 +23,9 @@ use crate::domain::{Cursor, Page, Profile, ProviderKind, Tweet, UserRef};
 use crate::effect::{self, MAX_URL_LEN};
 use crate::error::ProviderError;
 use crate::http::{HttpClient, HttpConfig, Response};
-use crate::media::decode::{DecodeLimits, check_dimensions, decode_to_fit, fit_within, probe};
+use crate::media::decode::{
+    DecodeLimits, bounded_box, check_dimensions, decode_to_fit, fit_within, probe,
+};
 use crate::provider::{self, ProviderConfig, agntdata::Agntdata, keyapi::KeyApi, xapi::XApi};
 use crate::sanitize;
 use crate::secret::Secret;
@@ -439,7 +441,11 @@ pub fn image_decode(data: &[u8]) {
                 got.0 >= 1 && got.1 >= 1 && got.0 <= target.0 && got.1 <= target.1,
                 "{got:?} does not fit {target:?}"
             );
-            assert_eq!(got, fit_within(f.original, target), "not the fitted size");
+            assert_eq!(
+                got,
+                fit_within(f.original, bounded_box(target, &limits)),
+                "not the fitted size"
+            );
             assert!(
                 check_dimensions(f.original.0, f.original.1, &limits).is_ok(),
                 "decoded a {:?} picture over the limits",

@@ -235,11 +235,12 @@ pub fn draw_to_buffer(picture: &Picture, cells: Size) -> Buffer {
 /// Writes what a terminal backend would send for `picture`, positioned relative to the cursor:
 /// room is made below it first, so it works in a scrolling terminal and in a file.
 pub fn write_protocol(picture: &Picture, cells: Size, out: &mut dyn Write) -> std::io::Result<()> {
-    let buf = draw_to_buffer(picture, cells);
+    // Only the cells the picture covers: `--cells` may be far larger than any picture (a buffer
+    // of 65535x65535 cells would be hundreds of gigabytes).
     let drawn = picture.size();
-    let rows = drawn.height.min(cells.height);
-    let cols = drawn.width.min(cells.width);
-    write_buffer(&buf, cols, rows, out)
+    let area = Size::new(drawn.width.min(cells.width), drawn.height.min(cells.height));
+    let buf = draw_to_buffer(picture, area);
+    write_buffer(&buf, area.width, area.height, out)
 }
 
 /// Cell contents at least this long go straight to the output instead of through the line buffer.

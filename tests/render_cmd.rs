@@ -75,6 +75,41 @@ async fn missing_and_broken_files_say_why() {
     assert!(err.contains("HTML page"), "{err}");
 }
 
+#[tokio::test]
+async fn a_box_of_65535_cells_a_side_draws_a_picture_within_the_limits() {
+    // Before: the picture was sized for the whole box (655350x1310700 pixels) and the cell
+    // buffer for all 65535x65535 cells: allocations of terabytes, and the process aborted.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args = RenderArgs {
+        source: write_picture(dir.path()),
+        cells: Dims {
+            width: 65535,
+            height: 65535,
+        },
+        graphics: GraphicsChoice::Kitty,
+        cell_px: Some(Dims {
+            width: 10,
+            height: 20,
+        }),
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run(&args, &mut out, &mut err).await;
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+    let out = String::from_utf8_lossy(&out);
+    let keys = &kitty_commands(&out)[0].0;
+    let size = |key: &str| -> u64 {
+        keys.split(',')
+            .find_map(|kv| kv.strip_prefix(key))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {keys}"))
+    };
+    let (w, h) = (size("s="), size("v="));
+    let limits = xmedia::media::decode::DecodeLimits::default();
+    assert!(w * h * 4 <= limits.max_alloc, "{w}x{h}");
+    // 300x200 in a box twice as tall as wide: as wide as the limits allow, in its own shape.
+    assert!(w > 2000 && w.abs_diff(h * 3 / 2) <= 2, "{w}x{h}");
+}
+
 /// The kitty graphics commands in `out`: (control keys without the image id, payload).
 fn kitty_commands(out: &str) -> Vec<(String, String)> {
     out.split("\x1b_G")

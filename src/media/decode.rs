@@ -54,6 +54,24 @@ pub fn fit_within(src: (u32, u32), target: (u32, u32)) -> (u32, u32) {
     }
 }
 
+/// `target` shrunk, keeping its shape, to a size `limits` allow a decoded picture to have. The
+/// box comes from cells times the terminal's cell size in pixels: a terminal that reports absurd
+/// cells, or `xmedia render --cells 65535x65535`, must get a smaller picture, not an allocation
+/// of hundreds of gigabytes (which aborts the process; it is not a panic `contained` can catch).
+pub fn bounded_box(target: (u32, u32), limits: &DecodeLimits) -> (u32, u32) {
+    let (w, h) = (f64::from(target.0.max(1)), f64::from(target.1.max(1)));
+    let pixels = (limits.max_alloc / 4) as f64;
+    let scale = 1f64
+        .min(f64::from(limits.max_width.max(1)) / w)
+        .min(f64::from(limits.max_height.max(1)) / h)
+        .min((pixels / (w * h)).sqrt());
+    if scale >= 1.0 {
+        return target;
+    }
+    let shrink = |side: f64| ((side * scale).floor() as u32).max(1);
+    (shrink(w), shrink(h))
+}
+
 /// Rejects sizes that are empty, absurdly large, or too thin to show, with the reason.
 pub fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), MediaError> {
     if width == 0 || height == 0 {
@@ -216,7 +234,7 @@ pub fn decode_to_fit(
     if cancelled() {
         return Err(MediaError::Cancelled);
     }
-    let out = fit_within((width, height), target);
+    let out = fit_within((width, height), bounded_box(target, limits));
     // A JPEG at least twice the target on both sides is decoded straight at 1/2, 1/4 or 1/8
     // scale (the IDCT does the shrinking), which is several times faster and smaller than
     // decoding it whole: our own decoder first (it keeps the least), then jpeg-decoder's
@@ -551,6 +569,44 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_box_larger_than_the_limits_gives_a_picture_within_them() {
+        // A terminal that says its cells are 60000 pixels tall, or `--cells 65535x65535`: the
+        // picture is made as large as the limits allow, in the box's shape, instead of aborting
+        // on an allocation of terabytes.
+        let limits = DecodeLimits {
+            max_alloc: 4 * 1024 * 1024,
+            ..DecodeLimits::default()
+        };
+        let mut png = Cursor::new(Vec::new());
+        DynamicImage::ImageRgb8(RgbImage::from_pixel(40, 30, image::Rgb([9, 99, 199])))
+            .write_to(&mut png, image::ImageFormat::Png)
+            .expect("encode");
+        let huge = (65535 * 10, 65535 * 20);
+        let fitted =
+            decode_to_fit(png.get_ref(), huge, &limits, &|| false).expect("a bounded picture");
+        let (w, h) = (fitted.image.width(), fitted.image.height());
+        assert!(
+            u64::from(w) * u64::from(h) * 4 <= limits.max_alloc,
+            "{w}x{h}"
+        );
+        assert_eq!((w, h), fit_within((40, 30), bounded_box(huge, &limits)));
+        // The box keeps its 1:2 shape and takes what the limits allow; the picture fills its
+        // width.
+        let bounded = bounded_box(huge, &limits);
+        assert_eq!(bounded.1 / bounded.0, 2, "{bounded:?}");
+        let area = u64::from(bounded.0) * u64::from(bounded.1) * 4;
+        assert!(
+            area <= limits.max_alloc && area * 100 >= limits.max_alloc * 99,
+            "{bounded:?}"
+        );
+        assert_eq!(w, bounded.0);
+        // Boxes within the limits are left alone; one side over the width limit is scaled down.
+        assert_eq!(bounded_box((800, 600), &limits), (800, 600));
+        let wide = bounded_box((40_000, 10), &DecodeLimits::default());
+        assert_eq!(wide, (16384, 4));
     }
 
     #[test]
