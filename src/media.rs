@@ -32,6 +32,9 @@ use thiserror::Error;
 pub enum MediaError {
     #[error("could not download the picture: {0}")]
     Network(String),
+    /// A local file (`xmedia render FILE`) that cannot be read.
+    #[error("cannot read the file: {0}")]
+    File(String),
     #[error("the image server answered HTTP {status}")]
     Http { status: u16 },
     #[error("the picture is larger than {} MiB; not downloaded", .limit >> 20)]

@@ -133,14 +133,14 @@ async fn load(source: &str, target_px: (u32, u32)) -> Result<bytes::Bytes, Media
     }
     let path = std::path::Path::new(source);
     let len = std::fs::metadata(path)
-        .map_err(|e| MediaError::Network(format!("cannot read the file: {e}")))?
+        .map_err(|e| MediaError::File(e.to_string()))?
         .len();
     if len > max as u64 {
         return Err(MediaError::TooLarge { limit: max });
     }
     std::fs::read(path)
         .map(bytes::Bytes::from)
-        .map_err(|e| MediaError::Network(format!("cannot read the file: {e}")))
+        .map_err(|e| MediaError::File(e.to_string()))
 }
 
 /// Decode, fit and encode, as the pipeline does (a decoder panic included: it is an error).

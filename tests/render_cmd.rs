@@ -67,6 +67,10 @@ async fn missing_and_broken_files_say_why() {
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert!(err.contains("cannot read the file"), "{err}");
+    assert!(
+        !err.contains("download"),
+        "a local file is not downloaded: {err}"
+    );
 
     let html = dir.path().join("page.jpg");
     std::fs::write(&html, "<html><body>nope</body></html>").expect("write");
