@@ -112,6 +112,8 @@ pub struct App {
     requests_spent: u64,
     notice: Option<Notice>,
     show_help: bool,
+    /// Rows of the help list scrolled past (a short terminal shows only part of it).
+    help_scroll: usize,
     preview_visible: bool,
     /// Terminal size as last reported.
     area: Rect,
@@ -141,6 +143,7 @@ impl App {
             requests_spent: 0,
             notice: None,
             show_help: false,
+            help_scroll: 0,
             preview_visible: true,
             area: Rect::new(0, 0, 80, 24),
             now: DateTime::UNIX_EPOCH,
@@ -222,6 +225,11 @@ impl App {
     }
     pub fn show_help(&self) -> bool {
         self.show_help
+    }
+
+    /// Rows of the help list scrolled past.
+    pub fn help_scroll(&self) -> usize {
+        self.help_scroll
     }
     pub fn preview_visible(&self) -> bool {
         self.preview_visible
@@ -418,15 +426,31 @@ impl App {
 
     fn perform(&mut self, action: Action) -> Vec<Effect> {
         if self.show_help {
-            match action {
+            let rows = self.keymap().bindings().len();
+            let max = crate::ui::help::max_scroll(self.area, rows);
+            let page = max.max(1);
+            let scroll = self.help_scroll.min(max);
+            let to = match action {
                 Action::ToggleHelp | Action::Back => {
                     self.show_help = false;
                     self.dirty = true;
                     return Vec::new();
                 }
-                Action::Quit => {}
-                // The overlay is modal: other keys do nothing behind it.
+                Action::Quit => None,
+                // The overlay is modal: the moving keys scroll it, the others do nothing.
+                Action::SelectNext => Some(scroll + 1),
+                Action::SelectPrev => Some(scroll.saturating_sub(1)),
+                Action::PageDown | Action::HalfPageDown => Some(scroll + page),
+                Action::PageUp | Action::HalfPageUp => Some(scroll.saturating_sub(page)),
+                Action::SelectFirst => Some(0),
+                Action::SelectLast => Some(max),
                 _ => return Vec::new(),
+            };
+            if let Some(to) = to {
+                let to = to.min(max);
+                self.dirty |= to != self.help_scroll;
+                self.help_scroll = to;
+                return Vec::new();
             }
         }
         let page = self.timeline.visible_rows(self.list_height());
@@ -511,6 +535,7 @@ impl App {
             }
             Action::ToggleHelp => {
                 self.show_help = !self.show_help;
+                self.help_scroll = 0;
                 self.dirty = true;
                 Vec::new()
             }

@@ -70,7 +70,9 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) -> Drawn {
     }
     status::StatusBar::new(app, now).render(layout.status, buf);
     if app.show_help() {
-        help::HelpOverlay::new(app.keymap()).render(area, buf);
+        help::HelpOverlay::new(app.keymap())
+            .scrolled(app.help_scroll())
+            .render(area, buf);
     }
     drawn
 }

@@ -585,6 +585,40 @@ fn help_toggles_and_is_modal() {
 }
 
 #[test]
+fn on_a_short_terminal_the_moving_keys_scroll_the_help() {
+    let mut app = loaded(0, page_of(0..10, None));
+    app.update(Msg::Resized(60, 12));
+    let rows = app.keymap().bindings().len();
+    let max = xmedia::ui::help::max_scroll(ratatui::layout::Rect::new(0, 0, 60, 12), rows);
+    assert!(max > 0, "12 rows do not hold {rows} keys");
+    app.update(key('?'));
+    app.update(key('j'));
+    app.update(key('j'));
+    assert_eq!(app.help_scroll(), 2);
+    assert_eq!(app.selected(), 0, "the list behind does not move");
+    app.update(key('k'));
+    assert_eq!(app.help_scroll(), 1);
+    app.update(key('G'));
+    assert_eq!(app.help_scroll(), max);
+    app.update(key('j'));
+    assert_eq!(app.help_scroll(), max, "not past the last row");
+    app.update(key('g'));
+    assert_eq!(app.help_scroll(), 0);
+    app.update(key('k'));
+    assert_eq!(app.help_scroll(), 0);
+    app.update(code(KeyCode::PageDown));
+    assert!(app.help_scroll() > 1);
+    // Closed and opened again, it starts at the top.
+    app.update(key('?'));
+    app.update(key('?'));
+    assert_eq!(app.help_scroll(), 0);
+    // On a screen that holds it all, there is nothing to scroll.
+    app.update(Msg::Resized(120, 40));
+    app.update(key('j'));
+    assert_eq!(app.help_scroll(), 0);
+}
+
+#[test]
 fn quit_keys() {
     for msg in [
         key('q'),

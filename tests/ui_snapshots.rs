@@ -309,6 +309,17 @@ fn pane_help_short_terminal() {
 }
 
 #[test]
+fn pane_help_short_terminal_scrolled_to_the_end() {
+    let app = new_app(80, 30);
+    // Past the end on purpose: drawn clamped, the last row at the bottom.
+    insta::assert_snapshot!(pane(
+        60,
+        12,
+        help::HelpOverlay::new(app.keymap()).scrolled(100)
+    ));
+}
+
+#[test]
 fn help_lists_every_bound_key() {
     let app = new_app(80, 30);
     let rows = help::HelpOverlay::new(app.keymap()).rows();

@@ -9,15 +9,37 @@ use unicode_width::UnicodeWidthStr;
 use super::format::truncate;
 use super::header::fit;
 use super::theme;
+use crate::action::Action;
 use crate::keymap::Keymap;
 
 pub struct HelpOverlay<'a> {
     keymap: &'a Keymap,
+    /// Rows scrolled past, when the list is taller than the screen allows.
+    scroll: usize,
+}
+
+/// How many rows of the list fit on a screen of `area`.
+fn rows_that_fit(area: Rect, rows: usize) -> usize {
+    let want_h = u16::try_from(rows + 4).unwrap_or(u16::MAX);
+    usize::from(want_h.min(area.height.saturating_sub(2)).saturating_sub(4))
+}
+
+/// The largest useful scroll for `rows` rows on a screen of `area`: the last row at the bottom.
+pub fn max_scroll(area: Rect, rows: usize) -> usize {
+    rows.saturating_sub(rows_that_fit(area, rows))
 }
 
 impl<'a> HelpOverlay<'a> {
     pub fn new(keymap: &'a Keymap) -> HelpOverlay<'a> {
-        HelpOverlay { keymap }
+        HelpOverlay { keymap, scroll: 0 }
+    }
+
+    /// The list scrolled by `rows` (kept within [`max_scroll`] when drawn).
+    pub fn scrolled(self, rows: usize) -> Self {
+        Self {
+            scroll: rows,
+            ..self
+        }
     }
 
     /// `(keys, description)` rows, in action order.
@@ -58,26 +80,33 @@ impl Widget for HelpOverlay<'_> {
             h,
         );
         Clear.render(popup, buf);
+        let inner_w = usize::from(w.saturating_sub(4));
+        let max_rows = usize::from(h.saturating_sub(4));
+        let scroll = self.scroll.min(rows.len().saturating_sub(max_rows));
+        // When rows remain below, the last line says how many instead of showing one.
+        let below = rows.len() > scroll + max_rows;
+        let shown = if below {
+            max_rows.saturating_sub(1)
+        } else {
+            max_rows
+        };
+        let close = if rows.len() > max_rows && shown > 0 {
+            format!(
+                " {}–{} of {} · esc or ? to close ",
+                scroll + 1,
+                scroll + shown,
+                rows.len()
+            )
+        } else {
+            " esc or ? to close ".to_string()
+        };
         Block::bordered()
             .border_style(theme::accent())
             .title(Line::styled(" Keys ", theme::bold()))
-            .title_bottom(Line::styled(" esc or ? to close ", theme::dim()).right_aligned())
+            .title_bottom(Line::styled(close, theme::dim()).right_aligned())
             .render(popup, buf);
-        let inner_w = usize::from(w.saturating_sub(4));
-        let max_rows = usize::from(h.saturating_sub(4));
-        let cut = rows.len() > max_rows;
-        for (i, (keys, desc)) in rows.iter().take(max_rows).enumerate() {
+        for (i, (keys, desc)) in rows.iter().skip(scroll).take(shown).enumerate() {
             let y = popup.y + 2 + u16::try_from(i).unwrap_or(0);
-            if cut && i + 1 == max_rows {
-                let more = format!("… {} more (enlarge the terminal)", rows.len() - i);
-                buf.set_line(
-                    popup.x + 2,
-                    y,
-                    &Line::styled(truncate(&more, inner_w), theme::dim()),
-                    w.saturating_sub(4),
-                );
-                break;
-            }
             let keys = truncate(keys, key_w);
             let pad = key_w.saturating_sub(keys.width());
             let line = Line::from(vec![
@@ -86,6 +115,23 @@ impl Widget for HelpOverlay<'_> {
                 Span::raw(*desc),
             ]);
             buf.set_line(popup.x + 2, y, &fit(line, inner_w), w.saturating_sub(4));
+        }
+        if below && max_rows > 0 {
+            let next = self
+                .keymap
+                .bindings()
+                .into_iter()
+                .find(|(action, _)| *action == Action::SelectNext)
+                .and_then(|(_, keys)| keys.first().map(ToString::to_string));
+            let hint = next.map_or(String::new(), |k| format!(" ({k} to scroll)"));
+            let more = format!("… {} more{hint}", rows.len() - scroll - shown);
+            let y = popup.y + 2 + u16::try_from(shown).unwrap_or(0);
+            buf.set_line(
+                popup.x + 2,
+                y,
+                &Line::styled(truncate(&more, inner_w), theme::dim()),
+                w.saturating_sub(4),
+            );
         }
     }
 }
