@@ -428,7 +428,10 @@ impl App {
         if self.show_help {
             let rows = self.keymap().bindings().len();
             let max = crate::ui::help::max_scroll(self.area, rows);
-            let page = max.max(1);
+            // A page keeps one row of the last one on screen.
+            let page = crate::ui::help::rows_that_fit(self.area, rows)
+                .saturating_sub(2)
+                .max(1);
             let scroll = self.help_scroll.min(max);
             let to = match action {
                 Action::ToggleHelp | Action::Back => {

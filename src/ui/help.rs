@@ -19,7 +19,7 @@ pub struct HelpOverlay<'a> {
 }
 
 /// How many rows of the list fit on a screen of `area`.
-fn rows_that_fit(area: Rect, rows: usize) -> usize {
+pub fn rows_that_fit(area: Rect, rows: usize) -> usize {
     let want_h = u16::try_from(rows + 4).unwrap_or(u16::MAX);
     usize::from(want_h.min(area.height.saturating_sub(2)).saturating_sub(4))
 }
