@@ -50,3 +50,34 @@ fn render_asks_the_terminal_in_raw_mode_and_draws_kitty_pictures_when_kitty_answ
     assert!(!out.contains("kitty(0.41.1)"), "answers echoed: {out:?}");
     assert!(!out.contains("Gi=31;OK"), "answers echoed: {out:?}");
 }
+
+#[test]
+fn a_terminal_claiming_60000_pixel_cells_is_not_believed() {
+    // Cells that size would make a box of over a million pixels a side for 20x5 cells. The
+    // answer is ignored: the cell size comes from the window's pixel size instead, 8x16 in the
+    // test pseudo-terminal, so the 160x80 picture fills 20x5 cells as it is.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("pic.jpg");
+    DynamicImage::ImageRgb8(RgbImage::from_fn(160, 80, |x, y| {
+        Rgb([x as u8, y as u8, 90])
+    }))
+    .save_with_format(&path, ImageFormat::Jpeg)
+    .expect("save");
+    let path = path.display().to_string();
+    let mut app = PtyApp::spawn(
+        &["render", &path, "--cells", "20x5"],
+        &[("KITTY_WINDOW_ID", "1")],
+        60,
+        20,
+    );
+    app.wait_written(b"\x1b[>0q", LIMIT);
+    app.send(b"\x1b[6;60000;60000t");
+    app.send(KITTY_ANSWERS);
+    assert_eq!(app.wait_exit(LIMIT), Some(0));
+    let out = String::from_utf8_lossy(&app.raw()).into_owned();
+    assert!(
+        out.contains("a=T,U=1,f=24,t=d,s=160,v=80,"),
+        "a 160x80 kitty picture: {:?}",
+        out.get(..300)
+    );
+}

@@ -34,6 +34,15 @@ pub fn query_timeout(hints: &EnvHints) -> Duration {
 /// Cell size assumed when the terminal does not say (a common 1:2 font).
 pub const FALLBACK_CELL: (u16, u16) = (10, 20);
 
+/// Largest cell side, in pixels, believed from a terminal. A cell is a character: even a huge
+/// font on an 8K screen is a few hundred pixels. A terminal (or a program pretending to be one)
+/// that answers 60000-pixel cells is not believed; the window size or [`FALLBACK_CELL`] is used.
+pub const MAX_CELL_PX: u16 = 1024;
+
+fn plausible_cell((w, h): (u16, u16)) -> bool {
+    (1..=MAX_CELL_PX).contains(&w) && (1..=MAX_CELL_PX).contains(&h)
+}
+
 /// `--graphics` / config `graphics = "…"`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -592,7 +601,7 @@ fn query_terminal(
                     }
                     Response::Kitty => proto = Some(ProtocolType::Kitty),
                     Response::Sixel if proto.is_none() => proto = Some(ProtocolType::Sixel),
-                    Response::CellSize(Some((w, h))) if w > 0 && h > 0 => cell = Some((w, h)),
+                    Response::CellSize(Some(size)) if plausible_cell(size) => cell = Some(size),
                     _ => {}
                 }
             }
@@ -614,7 +623,7 @@ fn cell_from_window() -> Option<(u16, u16)> {
     let w = crossterm::terminal::window_size().ok()?;
     (w.width > 0 && w.height > 0 && w.columns > 0 && w.rows > 0)
         .then(|| (w.width / w.columns, w.height / w.rows))
-        .filter(|(cw, ch)| *cw > 0 && *ch > 0)
+        .filter(|&cell| plausible_cell(cell))
 }
 
 /// The decision behind [`detect`], separated from the terminal I/O so it can be tested.
