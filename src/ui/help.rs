@@ -81,8 +81,8 @@ impl Widget for HelpOverlay<'_> {
         );
         Clear.render(popup, buf);
         let inner_w = usize::from(w.saturating_sub(4));
-        let max_rows = usize::from(h.saturating_sub(4));
-        let scroll = self.scroll.min(rows.len().saturating_sub(max_rows));
+        let max_rows = rows_that_fit(area, rows.len());
+        let scroll = self.scroll.min(max_scroll(area, rows.len()));
         // When rows remain below, the last line says how many instead of showing one.
         let below = rows.len() > scroll + max_rows;
         let shown = if below {
