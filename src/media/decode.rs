@@ -235,19 +235,22 @@ pub fn decode_to_fit(
         return Err(MediaError::Cancelled);
     }
     let out = fit_within((width, height), bounded_box(target, limits));
-    // A JPEG at least twice the target on both sides is decoded straight at 1/2, 1/4 or 1/8
-    // scale (the IDCT does the shrinking), which is several times faster and smaller than
-    // decoding it whole: our own decoder first (it keeps the least), then jpeg-decoder's
-    // `scale()` for what ours declines, then the normal path.
-    let scaled = if sniff(bytes) == Some(Sniffed::Jpeg)
+    // A JPEG larger than the target is decoded straight at m/8 of its size (the IDCT does the
+    // shrinking), which is faster and smaller than decoding it whole: our own decoder first (it
+    // keeps the least), then, at least twice the target, jpeg-decoder's `scale()` for what ours
+    // declines, then the normal path.
+    let jpeg = sniff(bytes) == Some(Sniffed::Jpeg);
+    let mut scaled = None;
+    if jpeg {
+        scaled = decode_jpeg_reduced(bytes, (width, height), out, limits, cancelled)?;
+    }
+    if scaled.is_none()
+        && jpeg
         && u64::from(out.0) * 2 <= u64::from(width)
         && u64::from(out.1) * 2 <= u64::from(height)
     {
-        decode_jpeg_reduced(bytes, (width, height), out, limits, cancelled)?
-            .or_else(|| decode_jpeg_scaled(bytes, out, limits))
-    } else {
-        None
-    };
+        scaled = decode_jpeg_scaled(bytes, out, limits);
+    }
     let full = match scaled {
         Some(img) => img,
         None => reader(bytes, Some(limits))?
@@ -264,12 +267,13 @@ pub fn decode_to_fit(
     })
 }
 
-/// Decodes a JPEG with our own reduced-size decoder ([`super::jpeg`]) at the largest
-/// power-of-two reduction that is still at least `at_least` on both sides. It keeps only the
-/// coefficients the reduced picture needs, so a large progressive JPEG costs a few megabytes
-/// instead of every coefficient of the file. `Ok(None)` when it cannot help (a feature it does
-/// not handle, or data it calls broken): the caller then tries jpeg-decoder, which is more
-/// lenient, and then the full decode. Only cancellation is passed on as an error.
+/// Decodes a JPEG with our own reduced-size decoder ([`super::jpeg`]) at the smallest m/8 of its
+/// size that is still at least `at_least` on both sides (m < 8: a full-size decode is left to
+/// zune-jpeg). It keeps only the coefficients the reduced picture needs, so a large progressive
+/// JPEG costs a few megabytes instead of every coefficient of the file. `Ok(None)` when it
+/// cannot help (a feature it does not handle, or data it calls broken): the caller then tries
+/// jpeg-decoder, which is more lenient, and then the full decode. Only cancellation is passed
+/// on as an error.
 fn decode_jpeg_reduced(
     bytes: &[u8],
     original: (u32, u32),
@@ -277,11 +281,11 @@ fn decode_jpeg_reduced(
     limits: &DecodeLimits,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Option<DynamicImage>, MediaError> {
-    let scale = super::jpeg::reduction_for(original, at_least);
-    if scale < 2 {
+    let eighths = super::jpeg::eighths_for(original, at_least);
+    if eighths == 8 {
         return Ok(None);
     }
-    let reduced = match super::jpeg::decode_reduced(bytes, scale, limits.max_alloc, cancelled) {
+    let reduced = match super::jpeg::decode_eighths(bytes, eighths, limits.max_alloc, cancelled) {
         Ok(reduced) => reduced,
         Err(super::jpeg::JpegError::Cancelled) => return Err(MediaError::Cancelled),
         Err(e) => {
