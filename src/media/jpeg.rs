@@ -20,6 +20,9 @@
 //!   coefficient saying whether it is non-zero: an AC refinement scan must know that for every
 //!   coefficient of its band, also the ones we drop. A 4000×3000 4:4:4 progressive JPEG at 1/4 thus
 //!   needs about 10 MB instead of 72 MB. Sequential files split into several scans take this path too.
+//!   Once the last scan is in, the stored blocks are painted MCU row by MCU row, on two threads for
+//!   a large picture (each takes the next row; the second thread's row buffers count against the
+//!   memory limit, and only the calling thread asks whether the job was cancelled; see `render`).
 //! - Before the first progressive scan, the markers are walked once to find scans that only touch
 //!   dropped coefficients and whose non-zero history no later needed refinement scan reads; their
 //!   entropy data is skipped undecoded (at 1/8 that is every AC scan of a full-resolution component).
@@ -1376,7 +1379,7 @@ fn decode_streaming(
     let blocks_per_row = blocks_per_mcu_row(frame, scan);
     if worth_two_threads(frame, d.threads)
         && d.budget
-            .take(CoefRow::bytes(blocks_per_row) * ROWS_IN_FLIGHT)
+            .take(CoefRow::bytes(blocks_per_row) * ROWS_IN_FLIGHT + Painter::bytes(frame))
             .is_ok()
     {
         let out = decode_two_threads(frame, scan, &mut r, d, out, slots, blocks_per_row)?;
@@ -1914,41 +1917,94 @@ fn decode_into_store(
 }
 
 /// Turns the stored coefficients into pixels, MCU row by MCU row. The budget for the output was
-/// taken with the store.
+/// taken with the store. Rows are independent here (every coefficient is decoded), so on two
+/// threads each takes the next unpainted MCU row until none is left; the second thread's row
+/// buffers come out of the budget, and when they do not fit one thread paints all.
 fn render(
     frame: &Frame,
     store: &Store,
+    budget: &mut Budget,
+    threads: Threads,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Reduced, JpegError> {
-    let mut out = Output::new(frame)?;
-    for my in 0..frame.mcus_y {
-        if cancelled() {
-            return Err(JpegError::Cancelled);
+    let Output {
+        mut painter,
+        mut pixels,
+    } = Output::new(frame)?;
+    let mcu_row_bytes = (painter.rows_per_mcu * painter.row_len()).max(1);
+    if cancelled() {
+        return Err(JpegError::Cancelled);
+    }
+    let two = worth_two_threads(frame, threads) && budget.take(Painter::bytes(frame)).is_ok();
+    if !two {
+        for (my, target) in pixels.chunks_mut(mcu_row_bytes).enumerate() {
+            if cancelled() {
+                return Err(JpegError::Cancelled);
+            }
+            paint_stored_row(&mut painter, frame, store, my, target);
         }
-        for (i, (c, plane)) in frame.components.iter().zip(&store.planes).enumerate() {
-            // A component no scan mentioned stays at zero: flat mid-gray.
-            let quant = plane.quant.unwrap_or([0; 64]);
-            for row_in_mcu in 0..c.v {
-                let row = my * c.v + row_in_mcu;
-                for col in 0..c.stride {
-                    let start = (row * c.stride + col) * c.keep;
-                    let coefs = plane.coefs.get(start..start + c.keep).unwrap_or_default();
-                    out.put_block(
-                        i,
-                        BlockAt {
-                            col,
-                            row,
-                            row_in_mcu,
-                        },
-                        coefs,
-                        &quant,
-                    );
-                }
+        return Ok(Output { painter, pixels }.finish());
+    }
+    let rows = std::sync::Mutex::new(pixels.chunks_mut(mcu_row_bytes).enumerate());
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    // The lock is let go as soon as a row is taken.
+    let next_row = || {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
+        rows.lock().ok()?.next()
+    };
+    let painted = std::thread::scope(|scope| {
+        let helper = scope.spawn(|| {
+            let mut painter = Painter::new(frame);
+            while let Some((my, target)) = next_row() {
+                paint_stored_row(&mut painter, frame, store, my, target);
+            }
+        });
+        let mut painted = Ok(());
+        while let Some((my, target)) = next_row() {
+            // Only this thread may ask (the check need not be thread-safe); it stops the other.
+            if cancelled() {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                painted = Err(JpegError::Cancelled);
+                break;
+            }
+            paint_stored_row(&mut painter, frame, store, my, target);
+        }
+        let helped = helper.join();
+        painted?;
+        helped.map_err(|_| corrupt("the second decoding thread stopped"))
+    });
+    painted?;
+    Ok(Output { painter, pixels }.finish())
+}
+
+/// Paints MCU row `my` from the store into `target` (its rows of the picture).
+fn paint_stored_row(
+    painter: &mut Painter,
+    frame: &Frame,
+    store: &Store,
+    my: usize,
+    target: &mut [u8],
+) {
+    for (i, (c, plane)) in frame.components.iter().zip(&store.planes).enumerate() {
+        // A component no scan mentioned stays at zero: flat mid-gray.
+        let quant = plane.quant.unwrap_or([0; 64]);
+        for row_in_mcu in 0..c.v {
+            let row = my * c.v + row_in_mcu;
+            for col in 0..c.stride {
+                let start = (row * c.stride + col) * c.keep;
+                let coefs = plane.coefs.get(start..start + c.keep).unwrap_or_default();
+                let at = BlockAt {
+                    col,
+                    row,
+                    row_in_mcu,
+                };
+                painter.put_block(i, at, coefs, &quant);
             }
         }
-        out.emit_rows(my);
     }
-    Ok(out.finish())
+    painter.emit_rows(my, target);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2462,15 +2518,7 @@ impl Output {
     fn bytes(frame: &Frame) -> u64 {
         let pixels =
             (frame.out_width as u64) * (frame.out_height as u64) * (frame.color.channels() as u64);
-        let rows: u64 = frame
-            .components
-            .iter()
-            .map(|c| {
-                let stride = (c.stride * c.nx) as u64;
-                stride * (c.v * c.ny) as u64 + if c.ux > 0 { stride << c.ux } else { 0 }
-            })
-            .sum();
-        pixels + rows
+        pixels + Painter::bytes(frame)
     }
 
     /// Allocates; the caller has taken [`Output::bytes`] from the budget.
@@ -2481,10 +2529,6 @@ impl Output {
             painter: Painter::new(frame),
             pixels: vec![0; to_usize(len)?],
         })
-    }
-
-    fn put_block(&mut self, component: usize, at: BlockAt, coefs: &[i16], quant: &[i32; 64]) {
-        self.painter.put_block(component, at, coefs, quant);
     }
 
     fn put_natural(
@@ -2516,7 +2560,19 @@ impl Output {
 }
 
 impl Painter {
-    /// Row buffers take [`Output::bytes`]' second part.
+    /// Bytes of the row buffers.
+    fn bytes(frame: &Frame) -> u64 {
+        frame
+            .components
+            .iter()
+            .map(|c| {
+                let stride = (c.stride * c.nx) as u64;
+                stride * (c.v * c.ny) as u64 + if c.ux > 0 { stride << c.ux } else { 0 }
+            })
+            .sum()
+    }
+
+    /// Allocates; the caller has taken [`Painter::bytes`] from the budget.
     fn new(frame: &Frame) -> Painter {
         let (width, height) = (frame.out_width, frame.out_height);
         let planes = frame
@@ -2789,7 +2845,13 @@ impl Decoder<'_> {
         let store = self
             .store
             .ok_or_else(|| corrupt("there is no image data"))?;
-        render(&frame, &store, self.cancelled)
+        render(
+            &frame,
+            &store,
+            &mut self.budget,
+            self.threads,
+            self.cancelled,
+        )
     }
 
     fn read_frame(&mut self, marker: u8, payload: &[u8]) -> Result<(), JpegError> {
@@ -3617,6 +3679,72 @@ mod tests {
                 damaged[at] ^= 1 + rng.below(255) as u8;
             }
             let _ = two(&damaged, &|| false);
+        }
+    }
+
+    /// The coefficient store's render on two threads: a cancellation seen before it starts
+    /// always ends the decode; one seen while rows are painted ends it too, unless the other
+    /// thread had painted every row by then (the whole picture, the same as on one thread).
+    #[test]
+    fn a_stored_picture_on_two_threads_stops_when_cancelled() {
+        for name in ["prog_420", "seq_multiscan_420"] {
+            let bytes = fixture(name);
+            let counting = |threads: Threads, stop_at: usize| {
+                let polls = Cell::new(0);
+                let result = decode_with(
+                    &bytes,
+                    8,
+                    MAX_ALLOC,
+                    &|| {
+                        polls.set(polls.get() + 1);
+                        polls.get() >= stop_at
+                    },
+                    threads,
+                );
+                (result, polls.get())
+            };
+            let (whole, total) = counting(Threads::One, usize::MAX);
+            let whole = whole.expect(name);
+            // On one thread the render polls once before it starts and once per MCU row (16
+            // pixel rows at 4:2:0 and full size).
+            let render_start = total - whole.height.div_ceil(16) as usize;
+            assert!(render_start > 1, "{name}: {total} polls");
+            for stop_at in 1..=total {
+                let (result, _) = counting(Threads::Two, stop_at);
+                match result {
+                    Err(JpegError::Cancelled) => {}
+                    Ok(picture) if stop_at > render_start => {
+                        assert!(picture.pixels == whole.pixels, "{name} at poll {stop_at}");
+                    }
+                    other => panic!("{name} cancelled at poll {stop_at}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    /// Two threads never need more of the allocation budget than one: with the least budget one
+    /// thread decodes in, asking for two gives the same picture.
+    #[test]
+    fn two_threads_fit_in_the_budget_of_one() {
+        for name in ["base_420", "prog_420", "seq_multiscan_420", "prog_444"] {
+            let bytes = fixture(name);
+            let fits =
+                |max_alloc: u64| decode_with(&bytes, 8, max_alloc, &|| false, Threads::One).is_ok();
+            let (mut low, mut high) = (0u64, MAX_ALLOC);
+            assert!(fits(high) && !fits(low), "{name}");
+            while high - low > 1 {
+                let mid = low + (high - low) / 2;
+                if fits(mid) { high = mid } else { low = mid }
+            }
+            let one = decode_with(&bytes, 8, high, &|| false, Threads::One).expect(name);
+            let two = decode_with(&bytes, 8, high, &|| false, Threads::Two)
+                .unwrap_or_else(|e| panic!("{name} on two threads with {high} bytes: {e}"));
+            assert!(one.pixels == two.pixels, "{name}");
+            let over = decode_with(&bytes, 8, low, &|| false, Threads::Two);
+            assert!(
+                over.is_err(),
+                "{name} decodes in {low} bytes on two threads"
+            );
         }
     }
 }
