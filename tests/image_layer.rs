@@ -509,6 +509,82 @@ async fn kitty_pictures_placed_directly_are_deleted_once_no_longer_drawn() {
     assert_eq!(h.layer.before_exit(), None);
 }
 
+/// A kitty picture placed directly sits on top of the text, and ratatui never rewrites the cells
+/// it covers. So it must cover only its own cells, centred in the pane: the cells beside a 3:2
+/// photo in a wide pane are then redrawn as blank once the help overlay closes, instead of
+/// keeping the overlay's text and frame (a ghost seen in kitty 0.26).
+#[tokio::test]
+async fn a_direct_kitty_picture_covers_only_its_cells_and_leaves_no_ghost_beside_it() {
+    let direct = PipelineConfig {
+        kitty: KittyPlacement::Direct,
+        ..PipelineConfig::default()
+    };
+    let (mut h, _server) = harness_with_pipeline(
+        ProviderKind::Xapi,
+        AppConfig::default(),
+        DemoOptions::default(),
+        (fixed_picker(ProtocolType::Kitty, (10, 20)), direct),
+    )
+    .await;
+    // The first tweet's second photo is 1080×720: narrower than the pane is wide.
+    h.key('l');
+    h.settle().await;
+    let area = h.image_area.expect("preview");
+    let picture = {
+        let buf = h.term.backend().buffer();
+        let mut found = None;
+        for y in area.top()..area.bottom() {
+            for x in area.left()..area.right() {
+                let symbol = buf[(x, y)].symbol();
+                if kitty_direct::image_id(symbol).is_some() {
+                    // Its size in pixels (`s=W,v=H`), in cells of 10×20 pixels.
+                    let key = |k: &str| -> u16 {
+                        symbol
+                            .split([',', ';'])
+                            .find_map(|kv| kv.strip_prefix(k))
+                            .and_then(|n| n.parse::<u16>().ok())
+                            .expect("picture size")
+                    };
+                    let (w, h) = (key("s=").div_ceil(10), key("v=").div_ceil(20));
+                    found = Some(Rect::new(x, y, w, h));
+                }
+            }
+        }
+        found.expect("a picture in the preview")
+    };
+    // Below the badge row; centred across the pane and narrower than it.
+    let below = Rect::new(area.x, area.y + 1, area.width, area.height - 1);
+    assert!(
+        picture.width < below.width,
+        "{picture:?} fills the width of {below:?}"
+    );
+    assert!(below.contains(picture.as_position()) && picture.bottom() <= below.bottom());
+    let left = picture.x - below.x;
+    let right = below.right() - picture.right();
+    assert!(
+        left.abs_diff(right) <= 1,
+        "centred: {left} and {right} cells beside it"
+    );
+
+    h.key('?');
+    assert!(h.kitty_ids().is_empty(), "help over the preview");
+    h.key('?');
+    assert_eq!(h.kitty_ids().len(), 1, "drawn again");
+    let buf = h.term.backend().buffer();
+    for y in below.top()..below.bottom() {
+        for x in below.left()..below.right() {
+            if picture.contains((x, y).into()) {
+                continue;
+            }
+            assert_eq!(
+                buf[(x, y)].symbol(),
+                " ",
+                "cell ({x},{y}) beside the picture {picture:?} still shows what was there"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn header_stays_text_only_without_real_graphics() {
     let (mut h, server) = harness_with(ProviderKind::Xapi).await;

@@ -68,7 +68,7 @@ pub fn encode_with(
     let font = (font.width, font.height);
     let protocol = match picker.protocol_type() {
         ProtocolType::Kitty if kitty == KittyPlacement::Direct => {
-            super::kitty_direct::protocol(&image, cells).map(Protocol::Sixel)
+            super::kitty_direct::protocol(&image, font, cells).map(Protocol::Sixel)
         }
         ProtocolType::Kitty => {
             // A picture larger than the box (not made by this crate) is left to ratatui-image,

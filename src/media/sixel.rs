@@ -95,7 +95,7 @@ pub fn protocol(
 
 /// Erases the cell box (ECH on every row, then back up), as ratatui-image does before a sixel,
 /// so a transparent pixel shows the terminal background rather than an old picture.
-fn clear_cells(out: &mut String, esc: &str, size: Size) {
+pub(super) fn clear_cells(out: &mut String, esc: &str, size: Size) {
     let (w, h) = (size.width, size.height);
     if h <= 1 {
         let _ = write!(out, "{esc}[{w}X");
