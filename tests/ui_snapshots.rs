@@ -456,7 +456,23 @@ fn image_area_only_with_media_and_room() {
     let app = populated(120, 34, None);
     assert!(screen(&app, 120, 34).1.image_area.is_some());
     assert_eq!(screen(&app, 120, 16).1.image_area, None, "too short");
-    assert_eq!(screen(&app, 80, 24).1.image_area, None, "no preview");
+    assert_eq!(screen(&app, 60, 20).1.image_area, None, "no preview");
+    // 80×24, the preview stacked under the list: 6 rows inside, the picture on the left, 24
+    // columns (four a row less the badge row, under half the width), the text beside it.
+    let (term, drawn) = screen(&app, 80, 24);
+    let area = drawn.image_area.expect("a picture beside the text");
+    assert_eq!((area.x, area.width, area.height), (1, 20, 6));
+    let row = |y: u16| -> String {
+        let buf = term.backend().buffer();
+        (0..80).map(|x| buf[(x, y)].symbol().to_string()).collect()
+    };
+    assert!(
+        (area.y..area.bottom()).any(|y| row(y)[22..].contains("@orbitlab")),
+        "the author beside the picture"
+    );
+    // A taller stacked pane: half the width.
+    let area = screen(&app, 80, 40).1.image_area.expect("picture");
+    assert_eq!((area.width, area.height), (39, 12));
     let mut app = new_app(120, 34);
     app.update(Msg::Started);
     let mut page = page_of(0..3, None);

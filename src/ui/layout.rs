@@ -9,7 +9,7 @@ pub const MIN_HEIGHT: u16 = 10;
 /// From this width on, list and preview sit side by side.
 pub const WIDE_WIDTH: u16 = 100;
 /// A narrow terminal stacks the preview under the list only from this body height on.
-pub const STACK_MIN_BODY: u16 = 24;
+pub const STACK_MIN_BODY: u16 = 18;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScreenLayout {

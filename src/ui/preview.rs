@@ -15,8 +15,12 @@ use super::theme;
 use crate::app::{App, primary_media};
 use crate::domain::{Media, MediaKind, Metrics, Tweet};
 
-/// The preview needs this many inner rows before it gives some to a picture.
+/// From this many inner rows the picture goes above the text (its upper two fifths).
 const IMAGE_MIN_INNER_HEIGHT: u16 = 16;
+/// A shorter pane (stacked under the list in a narrow terminal, or a short wide one) puts the
+/// picture beside the text instead, on the left, when it is at least this wide and tall inside.
+const BESIDE_MIN_INNER_WIDTH: u16 = 50;
+const BESIDE_MIN_INNER_HEIGHT: u16 = 4;
 
 pub struct PreviewPane<'a> {
     app: &'a App,
@@ -28,19 +32,41 @@ impl<'a> PreviewPane<'a> {
         PreviewPane { app, now }
     }
 
-    /// The image layer's rectangle inside a preview pane drawn at `area`: the upper part of the
-    /// pane when the selected tweet has a [`primary_media`] and the pane is tall enough; `None`
-    /// otherwise. The picture to draw there is `primary_media(app.selected_tweet())`.
+    /// The image layer's rectangle inside a preview pane drawn at `area`, when the selected
+    /// tweet has a [`primary_media`]: the upper part of a tall pane, the left part of a short
+    /// wide one ([`picture_place`]); `None` when there is no room. The picture to draw there is
+    /// `primary_media(app.selected_tweet())`.
     pub fn image_area(&self, area: Rect) -> Option<Rect> {
         let tweet = self.app.selected_tweet()?;
-        let has_media = primary_media(tweet).is_some();
-        let body = inner(area);
-        if !has_media || body.height < IMAGE_MIN_INNER_HEIGHT || body.width < 10 {
-            return None;
-        }
-        let h = (body.height * 2 / 5).min(24);
-        Some(Rect::new(body.x, body.y, body.width, h))
+        primary_media(tweet)?;
+        picture_place(inner(area)).map(|(picture, _)| picture)
     }
+}
+
+/// Where the picture and the text go inside a preview pane's `body` when there is a picture:
+/// (picture, text). The split depends on the pane only, never on the tweet, so every picture
+/// (the neighbours' ones fetched ahead too) is made for the same box.
+fn picture_place(body: Rect) -> Option<(Rect, Rect)> {
+    if body.width >= 10 && body.height >= IMAGE_MIN_INNER_HEIGHT {
+        let h = (body.height * 2 / 5).min(24);
+        let used = h + 1;
+        return Some((
+            Rect::new(body.x, body.y, body.width, h),
+            Rect::new(body.x, body.y + used, body.width, body.height - used),
+        ));
+    }
+    if body.width >= BESIDE_MIN_INNER_WIDTH && body.height >= BESIDE_MIN_INNER_HEIGHT {
+        // Half the width at most, and about what a 16:9 picture as tall as the pane (less the
+        // badge row) needs: 3.6 columns a row, cells being about twice as tall as wide. The text
+        // keeps the rest.
+        let w = (body.width / 2).min(body.height.saturating_sub(1) * 4);
+        let used = w + 1;
+        return Some((
+            Rect::new(body.x, body.y, w, body.height),
+            Rect::new(body.x + used, body.y, body.width - used, body.height),
+        ));
+    }
+    None
 }
 
 impl Widget for PreviewPane<'_> {
@@ -65,11 +91,12 @@ impl Widget for PreviewPane<'_> {
             return;
         };
         let mut text_area = body;
-        if let Some(img) = self.image_area(area) {
+        if primary_media(tweet).is_some()
+            && let Some((img, text)) = picture_place(body)
+        {
             let shown = self.app.selected_media().map(|(_, _, m)| m);
             placeholder(shown, self.app.media_hidden(tweet), img, buf);
-            let used = img.height + 1;
-            text_area = Rect::new(body.x, body.y + used, body.width, body.height - used);
+            text_area = text;
         }
         let inner_w = usize::from(text_area.width.saturating_sub(2));
         let lines = details(tweet, self.now, inner_w);
