@@ -322,7 +322,7 @@ impl ImageLayer {
     }
 
     /// Declares what the screen wants after a draw at `now`: the preview's pictures for the
-    /// area the preview left (`drawn.image_area`), and the header's avatar and badge while
+    /// preview's picture box (`drawn.picture_box`), and the header's avatar and badge while
     /// missing. How many neighbours are fetched follows [`PrefetchDepth`].
     pub fn sync_at(&mut self, app: &App, drawn: &Drawn, now: Instant) {
         self.depth.selected(app.selected(), now);
@@ -332,7 +332,9 @@ impl ImageLayer {
         } else {
             None
         };
-        let mut wanted = self.preview_requests(app, drawn.image_area, now);
+        // The pane's picture box, not the selected tweet's image area: on a tweet without media
+        // the neighbours' pictures are still wanted, and kept.
+        let mut wanted = self.preview_requests(app, drawn.picture_box, now);
         // Right after the shown picture: both are tiny and on screen the whole time.
         let header = self.header_requests(app, drawn.header);
         let at = wanted.len().min(1);
@@ -381,7 +383,8 @@ impl ImageLayer {
             let shown = app.selected_media().map_or(0, |(i, _, _)| i);
             // The shown picture, then the tweet's others in order.
             let order = std::iter::once(shown).chain((0..media.len()).filter(|i| *i != shown));
-            wanted.extend(order.filter_map(|i| request(tweet, i, media[i], cells)));
+            // (A tweet without media has none: the picture box is there for the neighbours.)
+            wanted.extend(order.filter_map(|i| request(tweet, i, media.get(i)?, cells)));
         }
         // The direction of travel first: those are the next to be selected.
         let (after, before) = self.depth.after_before(now);
@@ -440,6 +443,11 @@ impl ImageLayer {
     /// The keys last asked of the pipeline, most wanted first.
     pub fn wanted(&self) -> &[ImageKey] {
         &self.wanted
+    }
+
+    /// Whether the picture of `key` is made for the current box (ready to draw at once).
+    pub fn is_ready(&self, key: &ImageKey) -> bool {
+        matches!(self.slots.get(key), Some(Slot::Ready { cells, .. }) if Some(*cells) == self.cells)
     }
 
     /// Records a finished picture; returns whether the screen shows it (so a redraw is due).

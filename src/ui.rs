@@ -46,6 +46,10 @@ pub struct Drawn {
     /// there is room. The image layer renders into exactly this rectangle; the text layer leaves
     /// a placeholder there.
     pub image_area: Option<Rect>,
+    /// Where a picture goes in the preview pane as drawn, whether or not the selected tweet has
+    /// one: the box every preview picture is made for. On a tweet without media the image layer
+    /// keeps fetching the neighbours' pictures for it.
+    pub picture_box: Option<Rect>,
     /// The header's avatar and affiliate badge (only when the terminal draws real graphics).
     pub header: header::HeaderPictures,
 }
@@ -66,6 +70,7 @@ pub fn draw(frame: &mut Frame, app: &App, now: DateTime<Utc>) -> Drawn {
     if let Some(area) = layout.preview {
         let pane = preview::PreviewPane::new(app, now);
         drawn.image_area = pane.image_area(area);
+        drawn.picture_box = preview::PreviewPane::picture_box(area);
         pane.render(area, buf);
     }
     status::StatusBar::new(app, now).render(layout.status, buf);

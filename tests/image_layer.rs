@@ -18,7 +18,7 @@ use xmedia::media::download::Downloader;
 use xmedia::media::encode::KittyPlacement;
 use xmedia::media::graphics::fixed_picker;
 use xmedia::media::kitty_direct;
-use xmedia::media::pipeline::{ImagePipeline, PipelineConfig};
+use xmedia::media::pipeline::{ImageKey, ImagePipeline, PipelineConfig};
 use xmedia::msg::{Msg, RequestId};
 use xmedia::provider::{AnyProvider, Provider};
 
@@ -198,7 +198,18 @@ async fn harness_with_pipeline(
     kind: ProviderKind,
     config: AppConfig,
     options: DemoOptions,
+    pictures: (Picker, PipelineConfig),
+) -> (Harness, demo::DemoServer) {
+    harness_editing_page(kind, config, options, pictures, |_| {}).await
+}
+
+/// [`harness_with_pipeline`], with the first page changed by `edit` before the app gets it.
+async fn harness_editing_page(
+    kind: ProviderKind,
+    config: AppConfig,
+    options: DemoOptions,
     (picker, pipeline_config): (Picker, PipelineConfig),
+    edit: impl FnOnce(&mut xmedia::domain::Page),
 ) -> (Harness, demo::DemoServer) {
     let server = demo::start(options).await.expect("demo server");
     let http = HttpClient::new(&HttpConfig::default());
@@ -208,7 +219,8 @@ async fn harness_with_pipeline(
         ProviderKind::Xapi => xmedia::domain::UserRef::id(demo::DEMO_USER_ID),
         _ => xmedia::domain::UserRef::handle(demo::DEMO_HANDLE),
     };
-    let page = provider.fetch_page(&user, None).await.expect("first page");
+    let mut page = provider.fetch_page(&user, None).await.expect("first page");
+    edit(&mut page);
     let mut app = App::new(kind, config);
     app.update(Msg::Resized(140, 42));
     app.update(Msg::Started);
@@ -583,6 +595,63 @@ async fn a_direct_kitty_picture_covers_only_its_cells_and_leaves_no_ghost_beside
             );
         }
     }
+}
+
+/// On a tweet without media the preview shows no picture, but the neighbours' pictures are
+/// still fetched, and those already made are kept: moving on shows them at once.
+#[tokio::test]
+async fn a_tweet_without_media_keeps_the_neighbours_pictures_coming() {
+    let (mut h, _server) = harness_editing_page(
+        ProviderKind::Xapi,
+        AppConfig::default(),
+        DemoOptions::default(),
+        (
+            fixed_picker(ProtocolType::Halfblocks, (10, 20)),
+            PipelineConfig::default(),
+        ),
+        |page| {
+            let text_only = &mut page.tweets[1];
+            text_only.media.clear();
+            text_only.quoted = None;
+        },
+    )
+    .await;
+    // Single presses, a second apart (a held key would hold pictures back).
+    let start = Instant::now();
+    let at = |s: u64| start + Duration::from_secs(s);
+    h.settle().await;
+    let first = h.area_text();
+    assert!(half_blocks(&first) > 100, "{first}");
+    h.key_at('j', at(1));
+    assert_eq!(h.image_area, None, "no picture for a tweet without media");
+    assert!(
+        !h.layer.wanted().is_empty(),
+        "the neighbours' pictures are still wanted"
+    );
+    // Let the picture ahead arrive while the selection stays here.
+    let next_key = ImageKey(format!("{}/0", h.app.tweets()[2].id.as_str()));
+    assert!(
+        h.layer.wanted().contains(&next_key),
+        "{:?}",
+        h.layer.wanted()
+    );
+    h.pump_until("the next picture", Duration::from_secs(10), |h| {
+        h.layer.is_ready(&next_key)
+    })
+    .await;
+    h.key_at('j', at(2));
+    let next = h.area_text();
+    assert!(
+        half_blocks(&next) > 100 && !next.contains("loading"),
+        "the picture after the text-only tweet is there at once:\n{next}"
+    );
+    h.key_at('k', at(3));
+    h.key_at('k', at(4));
+    let back = h.area_text();
+    assert!(
+        half_blocks(&back) > 100 && !back.contains("loading"),
+        "the first picture was kept:\n{back}"
+    );
 }
 
 #[tokio::test]

@@ -39,6 +39,11 @@ impl<'a> PreviewPane<'a> {
     pub fn image_area(&self, area: Rect) -> Option<Rect> {
         let tweet = self.app.selected_tweet()?;
         primary_media(tweet)?;
+        Self::picture_box(area)
+    }
+
+    /// Where a picture goes in a preview pane drawn at `area`, whatever tweet is selected.
+    pub fn picture_box(area: Rect) -> Option<Rect> {
         picture_place(inner(area)).map(|(picture, _)| picture)
     }
 }
