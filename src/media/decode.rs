@@ -8,7 +8,7 @@ use fast_image_resize::{self as fir, PixelType, ResizeAlg, ResizeOptions, Resize
 use image::{DynamicImage, ImageReader, Limits, RgbImage, RgbaImage};
 
 use super::MediaError;
-use super::download::{Sniffed, check_picture, sniff};
+use super::download::{Sniffed, check_bytes, sniff};
 
 #[derive(Debug, Clone)]
 pub struct DecodeLimits {
@@ -105,7 +105,7 @@ pub fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Resul
 /// any decoder runs (the decoders' own limits differ: zune-jpeg refuses wide JPEGs with a less
 /// helpful message).
 pub fn probe(bytes: &[u8]) -> Result<(u32, u32), MediaError> {
-    let kind = check_picture(bytes, None)?;
+    let kind = check_bytes(bytes)?;
     let be32 = |at: usize| {
         bytes
             .get(at..at + 4)

@@ -149,8 +149,8 @@ pub fn sniff(bytes: &[u8]) -> Option<Sniffed> {
     }
 }
 
-/// Accepts bytes that start like a picture; otherwise says what they look like instead, quoting
-/// the content type the server claimed.
+/// Accepts downloaded bytes that start like a picture; otherwise says what the server sent
+/// instead, quoting the content type it claimed.
 pub fn check_picture(bytes: &[u8], content_type: Option<&str>) -> Result<Sniffed, MediaError> {
     if let Some(kind) = sniff(bytes) {
         return Ok(kind);
@@ -158,18 +158,148 @@ pub fn check_picture(bytes: &[u8], content_type: Option<&str>) -> Result<Sniffed
     let claimed = content_type
         .map(|c| format!(" (served as {})", crate::http::snippet(c)))
         .unwrap_or_default();
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
-    let trimmed = head.trim_start();
-    let what = if bytes.is_empty() {
-        format!("the server sent an empty body{claimed}")
-    } else if trimmed.starts_with("<!doctype html") || trimmed.starts_with("<html") {
-        format!("the server sent an HTML page instead of an image{claimed}")
-    } else if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        format!("the server sent JSON instead of an image{claimed}")
-    } else if trimmed.starts_with('<') {
-        format!("the server sent markup instead of an image{claimed}")
-    } else {
-        format!("unknown file format{claimed}")
+    let what = match looks_like(bytes) {
+        Some(Looks::Empty) => format!("the server sent an empty body{claimed}"),
+        Some(looks) => format!(
+            "the server sent {} instead of an image{claimed}",
+            looks.noun()
+        ),
+        None => format!("unknown file format{claimed}"),
     };
     Err(MediaError::NotAnImage { what })
+}
+
+/// [`check_picture`] for bytes of unknown origin (a local file for `xmedia render`): says what
+/// they look like without blaming a server.
+pub fn check_bytes(bytes: &[u8]) -> Result<Sniffed, MediaError> {
+    if let Some(kind) = sniff(bytes) {
+        return Ok(kind);
+    }
+    let what = match looks_like(bytes) {
+        Some(Looks::Empty) => "it is empty".to_string(),
+        Some(looks) => format!("it is {}", looks.noun()),
+        None => "unknown file format".to_string(),
+    };
+    Err(MediaError::NotAnImage { what })
+}
+
+/// What bytes that are not a picture look like, if anything recognisable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Looks {
+    Empty,
+    Html,
+    Json,
+    Markup,
+    Text,
+}
+
+impl Looks {
+    fn noun(self) -> &'static str {
+        match self {
+            Looks::Empty => "nothing",
+            Looks::Html => "an HTML page",
+            Looks::Json => "JSON",
+            Looks::Markup => "markup",
+            Looks::Text => "text",
+        }
+    }
+}
+
+/// UTF-8 (a character cut at the end allowed) without control characters other than line
+/// breaks and tabs.
+fn is_text(head: &[u8]) -> bool {
+    let valid = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    !valid.is_empty()
+        && !valid
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+fn looks_like(bytes: &[u8]) -> Option<Looks> {
+    if bytes.is_empty() {
+        return Some(Looks::Empty);
+    }
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
+    let trimmed = head.trim_start();
+    let mut after_bracket = trimmed.chars().skip(1).skip_while(|c| c.is_whitespace());
+    let json_array = trimmed.starts_with('[')
+        && after_bracket
+            .next()
+            .is_none_or(|c| matches!(c, '{' | '[' | ']' | '"' | '-' | '0'..='9' | 't' | 'f' | 'n'));
+    if trimmed.starts_with("<!doctype html") || trimmed.starts_with("<html") {
+        Some(Looks::Html)
+    } else if trimmed.starts_with('{') || json_array {
+        Some(Looks::Json)
+    } else if trimmed.starts_with('<') {
+        Some(Looks::Markup)
+    } else if is_text(&bytes[..bytes.len().min(512)]) {
+        Some(Looks::Text)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn what(r: Result<Sniffed, MediaError>) -> String {
+        match r {
+            Err(MediaError::NotAnImage { what }) => what,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    /// A local file is described without blaming a server; a TOML file (which starts with `[`
+    /// too) is text, not JSON.
+    #[test]
+    fn bytes_that_are_not_a_picture_are_named_for_what_they_are() {
+        let cases: [(&[u8], &str); 8] = [
+            (b"", "it is empty"),
+            (b"[package]\nname = \"xmedia\"\n", "it is text"),
+            (b"  [ {\"a\": 1} ]", "it is JSON"),
+            (b"[]", "it is JSON"),
+            (b"{\"errors\": []}", "it is JSON"),
+            (b"<!DOCTYPE html><html>", "it is an HTML page"),
+            (
+                b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+                "it is markup",
+            ),
+            (b"II*\0\x08\0\0\0", "unknown file format"),
+        ];
+        for (bytes, expected) in cases {
+            assert_eq!(what(check_bytes(bytes)), expected, "{bytes:?}");
+        }
+        // A character cut by the 512-byte look is still text.
+        let mut long = "é".repeat(300).into_bytes();
+        long.push(b'\n');
+        assert_eq!(what(check_bytes(&long)), "it is text");
+        assert!(check_bytes(b"\xFF\xD8\xFF\xE0").is_ok());
+    }
+
+    #[test]
+    fn a_server_answer_that_is_not_a_picture_says_what_the_server_sent() {
+        assert_eq!(
+            what(check_picture(b"{\"error\":\"gone\"}", Some("image/jpeg"))),
+            "the server sent JSON instead of an image (served as image/jpeg)"
+        );
+        assert_eq!(
+            what(check_picture(b"", None)),
+            "the server sent an empty body"
+        );
+        assert_eq!(
+            what(check_picture(b"Not Found\n", Some("text/plain"))),
+            "the server sent text instead of an image (served as text/plain)"
+        );
+        assert_eq!(
+            what(check_picture(&[0x00, 0x01, 0x02, 0xFE], None)),
+            "unknown file format"
+        );
+    }
 }
