@@ -260,6 +260,12 @@ impl App {
         match msg {
             Msg::Started => self.start(),
             Msg::Key(ev) => match self.config.keymap.action_for(&ev) {
+                // Inside help the quit key closes it, as in less or htop: quitting by mistake
+                // would throw away the loaded pages (each one a paid request to load again).
+                // Ctrl-C quits from anywhere.
+                Some(Action::Quit) if self.show_help && !is_ctrl_c(&ev) => {
+                    self.perform(Action::ToggleHelp)
+                }
                 Some(action) => self.perform(action),
                 None => Vec::new(),
             },
@@ -439,6 +445,7 @@ impl App {
                     self.dirty = true;
                     return Vec::new();
                 }
+                // Only Ctrl-C gets here (`update` turns the other quit keys into closing).
                 Action::Quit => None,
                 // The overlay is modal: the moving keys scroll it, the others do nothing.
                 Action::SelectNext => Some(scroll + 1),
@@ -635,6 +642,13 @@ impl App {
 /// The media a tweet is shown by: its first own media, else the first of the tweet it quotes.
 /// The preview's picture and `OpenMedia` both use this, so they always agree.
 /// Every picture a tweet can show: its own media, then its quoted tweet's.
+fn is_ctrl_c(ev: &crossterm::event::KeyEvent) -> bool {
+    ev.code == crossterm::event::KeyCode::Char('c')
+        && ev
+            .modifiers
+            .contains(crossterm::event::KeyModifiers::CONTROL)
+}
+
 pub fn previewable_media(tweet: &Tweet) -> Vec<&Media> {
     tweet
         .media

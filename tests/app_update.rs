@@ -584,6 +584,23 @@ fn help_toggles_and_is_modal() {
     assert!(app.should_quit());
 }
 
+/// Inside help, `q` closes it (quitting by mistake would cost the pages loaded so far); Ctrl-C
+/// quits from anywhere, and `q` quits once help is closed.
+#[test]
+fn q_closes_the_help_and_ctrl_c_quits_from_it() {
+    let mut app = loaded(0, page_of(0..10, None));
+    app.update(key('?'));
+    assert!(app.update(key('q')).is_empty());
+    assert!(!app.show_help());
+    assert!(!app.should_quit());
+    app.update(key('?'));
+    let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(app.update(ctrl_c), vec![Effect::Quit]);
+    assert!(app.should_quit());
+    let mut app = loaded(0, page_of(0..10, None));
+    assert_eq!(app.update(key('q')), vec![Effect::Quit]);
+}
+
 #[test]
 fn on_a_short_terminal_the_moving_keys_scroll_the_help() {
     let mut app = loaded(0, page_of(0..10, None));
@@ -629,7 +646,6 @@ fn quit_keys() {
         Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
     ] {
         let mut app = app_with(40);
-        app.update(key('?'));
         assert_eq!(app.update(msg), vec![Effect::Quit]);
         assert!(app.should_quit());
     }

@@ -381,6 +381,9 @@ fn g6_g7_silent_terminal_first_frame_keys_and_raw_mode() {
         s.to_lowercase().contains("keys") || s.to_lowercase().contains("help")
     });
     assert!(!help.contains("^L"), "{help}");
+    // q closes the help first, then quits.
+    app.send(b"q");
+    app.wait_for("the help closed", LIMIT, |s| !s.contains("to close"));
     app.send(b"q");
     assert_eq!(app.wait_exit(LIMIT), Some(0), "quits with q");
     assert_restored(&app, "after q");

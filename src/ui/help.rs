@@ -92,13 +92,13 @@ impl Widget for HelpOverlay<'_> {
         };
         let close = if rows.len() > max_rows && shown > 0 {
             format!(
-                " {}–{} of {} · esc or ? to close ",
+                " {}–{} of {} · esc, ? or q to close ",
                 scroll + 1,
                 scroll + shown,
                 rows.len()
             )
         } else {
-            " esc or ? to close ".to_string()
+            " esc, ? or q to close ".to_string()
         };
         Block::bordered()
             .border_style(theme::accent())
