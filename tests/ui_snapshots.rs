@@ -264,6 +264,25 @@ fn pane_preview() {
     insta::assert_snapshot!(pane(48, 34, preview::PreviewPane::new(&app, now())));
 }
 
+/// A short preview pane (80×8 stacked under the list in 80×24) puts the picture beside the
+/// text; the sensitive notice there is wrapped, so "s shows it" is not cut off.
+#[test]
+fn pane_preview_short_sensitive_beside_the_text() {
+    let mut app = new_app(80, 24);
+    app.update(Msg::Started);
+    let mut page = fixture_page(None);
+    page.tweets[2].sensitive = Some(true);
+    app.update(Msg::PageLoaded {
+        req: RequestId(1),
+        page,
+    });
+    app.update(key('j'));
+    app.update(key('j'));
+    let text = format!("{:?}", pane(80, 8, preview::PreviewPane::new(&app, now())));
+    assert!(text.contains("s shows it"), "{text}");
+    insta::assert_snapshot!(pane(80, 8, preview::PreviewPane::new(&app, now())));
+}
+
 #[test]
 fn pane_preview_reply_gif_sensitive() {
     let mut app = new_app(120, 30);

@@ -153,19 +153,36 @@ fn placeholder(media: Option<&Media>, hidden: bool, area: Rect, buf: &mut Buffer
         area.height,
     );
     Block::bordered().border_style(theme::dim()).render(r, buf);
-    let text = truncate(
-        &format!("[ {label} ]"),
-        usize::from(r.width.saturating_sub(2)),
-    );
-    let w = u16::try_from(unicode_width::UnicodeWidthStr::width(text.as_str())).unwrap_or(0);
-    let x = r.x + r.width.saturating_sub(w) / 2;
-    let y = r.y + r.height / 2;
+    let inner_w = usize::from(r.width.saturating_sub(2));
+    let one_line = format!("[ {label} ]");
+    // A narrow box (the picture beside the text) wraps the label rather than cut off what to
+    // press; lines that still do not fit are cut.
+    let lines = if one_line.width() <= inner_w {
+        vec![one_line]
+    } else {
+        let rows = usize::from(r.height.saturating_sub(2)).max(1);
+        let mut lines = wrap(&label, inner_w);
+        lines.truncate(rows);
+        lines
+    };
     let style = if hidden {
         theme::warning()
     } else {
         theme::dim()
     };
-    buf.set_string(x, y, text, style);
+    let n = u16::try_from(lines.len()).unwrap_or(0);
+    let top = (r.y + r.height / 2)
+        .saturating_sub(n.saturating_sub(1) / 2)
+        .max(r.y + 1);
+    for (i, line) in lines.into_iter().enumerate() {
+        let text = truncate(&line, inner_w);
+        let w = u16::try_from(text.width()).unwrap_or(0);
+        let x = r.x + r.width.saturating_sub(w) / 2;
+        let y = top + u16::try_from(i).unwrap_or(0);
+        if y < r.bottom() {
+            buf.set_string(x, y, text, style);
+        }
+    }
 }
 
 fn details(tweet: &Tweet, now: DateTime<Utc>, width: usize) -> Vec<Line<'static>> {
