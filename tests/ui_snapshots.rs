@@ -268,24 +268,16 @@ fn pane_preview() {
 /// text; the sensitive notice there is wrapped, so "s shows it" is not cut off.
 #[test]
 fn pane_preview_short_sensitive_beside_the_text() {
-    let mut app = new_app(80, 24);
-    app.update(Msg::Started);
-    let mut page = fixture_page(None);
-    page.tweets[2].sensitive = Some(true);
-    app.update(Msg::PageLoaded {
-        req: RequestId(1),
-        page,
-    });
-    app.update(key('j'));
-    app.update(key('j'));
+    let app = sensitive_reply_selected(80, 24);
     let text = format!("{:?}", pane(80, 8, preview::PreviewPane::new(&app, now())));
     assert!(text.contains("s shows it"), "{text}");
     insta::assert_snapshot!(pane(80, 8, preview::PreviewPane::new(&app, now())));
 }
 
-#[test]
-fn pane_preview_reply_gif_sensitive() {
-    let mut app = new_app(120, 30);
+/// An app of `w`×`h` with the fixture's third tweet (a reply with a GIF) marked possibly
+/// sensitive and selected.
+fn sensitive_reply_selected(w: u16, h: u16) -> App {
+    let mut app = new_app(w, h);
     app.update(Msg::Started);
     let mut page = fixture_page(None);
     page.tweets[2].sensitive = Some(true);
@@ -295,6 +287,12 @@ fn pane_preview_reply_gif_sensitive() {
     });
     app.update(key('j'));
     app.update(key('j'));
+    app
+}
+
+#[test]
+fn pane_preview_reply_gif_sensitive() {
+    let mut app = sensitive_reply_selected(120, 30);
     insta::assert_snapshot!(pane(48, 30, preview::PreviewPane::new(&app, now())));
     // The list marks the row too, so hidden media is no surprise.
     insta::assert_snapshot!(
