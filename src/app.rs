@@ -639,9 +639,7 @@ impl App {
     }
 }
 
-/// The media a tweet is shown by: its first own media, else the first of the tweet it quotes.
-/// The preview's picture and `OpenMedia` both use this, so they always agree.
-/// Every picture a tweet can show: its own media, then its quoted tweet's.
+/// Ctrl-C, which quits even from inside help.
 fn is_ctrl_c(ev: &crossterm::event::KeyEvent) -> bool {
     ev.code == crossterm::event::KeyCode::Char('c')
         && ev
@@ -649,6 +647,7 @@ fn is_ctrl_c(ev: &crossterm::event::KeyEvent) -> bool {
             .contains(crossterm::event::KeyModifiers::CONTROL)
 }
 
+/// Every picture a tweet can show: its own media, then its quoted tweet's.
 pub fn previewable_media(tweet: &Tweet) -> Vec<&Media> {
     tweet
         .media
@@ -666,6 +665,8 @@ pub fn is_sensitive(tweet: &Tweet) -> bool {
             .is_some_and(|q| q.sensitive == Some(true))
 }
 
+/// The media a tweet is shown by: its first own media, else the first of the tweet it quotes.
+/// The preview's picture and `OpenMedia` both use this, so they always agree.
 pub fn primary_media(tweet: &Tweet) -> Option<&Media> {
     tweet
         .media

@@ -159,7 +159,7 @@ pub fn check_picture(bytes: &[u8], content_type: Option<&str>) -> Result<Sniffed
         .map(|c| format!(" (served as {})", crate::http::snippet(c)))
         .unwrap_or_default();
     let what = match looks_like(bytes) {
-        Some(Looks::Empty) => format!("the server sent an empty body{claimed}"),
+        _ if bytes.is_empty() => format!("the server sent an empty body{claimed}"),
         Some(looks) => format!(
             "the server sent {} instead of an image{claimed}",
             looks.noun()
@@ -176,17 +176,16 @@ pub fn check_bytes(bytes: &[u8]) -> Result<Sniffed, MediaError> {
         return Ok(kind);
     }
     let what = match looks_like(bytes) {
-        Some(Looks::Empty) => "it is empty".to_string(),
+        _ if bytes.is_empty() => "it is empty".to_string(),
         Some(looks) => format!("it is {}", looks.noun()),
         None => "unknown file format".to_string(),
     };
     Err(MediaError::NotAnImage { what })
 }
 
-/// What bytes that are not a picture look like, if anything recognisable.
+/// What bytes that are not a picture (nor empty) look like, if anything recognisable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Looks {
-    Empty,
     Html,
     Json,
     Markup,
@@ -196,7 +195,6 @@ enum Looks {
 impl Looks {
     fn noun(self) -> &'static str {
         match self {
-            Looks::Empty => "nothing",
             Looks::Html => "an HTML page",
             Looks::Json => "JSON",
             Looks::Markup => "markup",
@@ -222,9 +220,6 @@ fn is_text(head: &[u8]) -> bool {
 }
 
 fn looks_like(bytes: &[u8]) -> Option<Looks> {
-    if bytes.is_empty() {
-        return Some(Looks::Empty);
-    }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
     let trimmed = head.trim_start();
     let mut after_bracket = trimmed.chars().skip(1).skip_while(|c| c.is_whitespace());

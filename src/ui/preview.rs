@@ -34,7 +34,7 @@ impl<'a> PreviewPane<'a> {
 
     /// The image layer's rectangle inside a preview pane drawn at `area`, when the selected
     /// tweet has a [`primary_media`]: the upper part of a tall pane, the left part of a short
-    /// wide one ([`picture_place`]); `None` when there is no room. The picture to draw there is
+    /// wide one (`picture_place`); `None` when there is no room. The picture to draw there is
     /// `primary_media(app.selected_tweet())`.
     pub fn image_area(&self, area: Rect) -> Option<Rect> {
         let tweet = self.app.selected_tweet()?;
